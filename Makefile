@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# klpcore: top-level commands. See README.md.
+#
+#   make check   build the test kernels, boot them in QEMU, run the tests
+#   make demo    boot one kernel and apply and remove a live patch
+#   make deps    only install the Debian packages the harness needs
+#
+# Variables:
+#   O=DIR                  build directory (default: build/ in the checkout)
+#   ARCHES="x86_64 ..."    architectures for check (default: all four)
+#   CORE=upstream          livepatch core to build (upstream: stock 6.12)
+#   EXTRA_SELFTESTS=DIR    also run a directory of kselftest-style tests
+#   DEMO_ARCH=x86_64       architecture of make demo
+#   HARNESS_TEST=1         end make check with the harness's own self-test
+#   BOOT_TIMEOUT=1500      seconds a guest may run; IDLE_TIMEOUT=300 silent
+
+O ?= build
+ARCHES ?= x86_64 arm64 ppc64le s390x
+CORE ?= upstream
+DEMO_ARCH ?= x86_64
+HARNESS_TEST ?= 1
+BOOT_TIMEOUT ?= 1500
+IDLE_TIMEOUT ?= 300
+
+HARNESS := python3 tests/harness/klp-harness
+COMMON := --build-dir "$(O)" --core "$(CORE)" \
+	--timeout $(BOOT_TIMEOUT) --idle-timeout $(IDLE_TIMEOUT)
+
+ifeq ($(HARNESS_TEST),1)
+  CHECK_FLAGS += --harness-test
+endif
+ifneq ($(EXTRA_SELFTESTS),)
+  CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"
+endif
+
+.PHONY: check demo deps harness-unit help
+
+check:
+	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" $(CHECK_FLAGS)
+
+demo:
+	@$(HARNESS) demo $(COMMON) --demo-arch "$(DEMO_ARCH)"
+
+deps:
+	@$(HARNESS) deps --build-dir "$(O)" --arches "$(ARCHES)"
+
+# The harness's parsers and classifiers alone, without booting anything.
+harness-unit:
+	@cd tests/harness && python3 -m unittest discover -s tests -t .
+
+help:
+	@sed -n '3,20p' Makefile

@@ -1,0 +1,376 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Kernel source, prepared trees, configs, builds and the selftests built
+from the same tree.
+
+Layout under the build directory O:
+  src/linux-source-6.12/     pristine source, extracted once, never written
+  trees/<core>-<arch>/       prepared tree of a core that changes the source
+  kernels/<core>-<arch>/     the O= build directory of that kernel
+  selftests/<core>-<arch>/   selftests built against that kernel, installed
+  logs/                      build logs
+"""
+
+import os
+import re
+import shutil
+import stat
+
+from . import util
+from .util import HarnessError
+
+TARBALL = "/usr/src/linux-source-6.12.tar.xz"
+SRC_NAME = "linux-source-6.12"
+
+SKIP_OPTION = "CONFIG_LIVEPATCH"
+
+
+class ArchSkipped(Exception):
+    """The architecture cannot run the tests with this core; not a failure."""
+
+
+class Paths:
+    def __init__(self, build_dir, repo):
+        self.o = os.path.abspath(build_dir)
+        self.repo = os.path.abspath(repo)
+
+    @property
+    def src(self):
+        return os.path.join(self.o, "src", SRC_NAME)
+
+    def tree(self, core, arch):
+        return os.path.join(self.o, "trees", f"{core}-{arch.name}")
+
+    def kbuild(self, core, arch):
+        return os.path.join(self.o, "kernels", f"{core}-{arch.name}")
+
+    def selftests(self, core, arch):
+        return os.path.join(self.o, "selftests", f"{core}-{arch.name}")
+
+    def log(self, name):
+        return os.path.join(self.o, "logs", name + ".log")
+
+
+def build_env(paths):
+    """Environment of every kernel make: ccache sees paths relative to the
+    build directory, so a fresh clone elsewhere still hits the cache, and
+    the build stamps are fixed so that unchanged input gives equal output."""
+    return {
+        "CCACHE_BASEDIR": paths.o,
+        "CCACHE_NOHASHDIR": "1",
+        "KBUILD_BUILD_TIMESTAMP": "2024-11-17",
+        "KBUILD_BUILD_USER": "klpcore",
+        "KBUILD_BUILD_HOST": "harness",
+    }
+
+
+def extract_source(paths):
+    """Extract the pristine source once; again only if the tarball changed."""
+    if not os.path.exists(TARBALL):
+        raise HarnessError(f"{TARBALL} is missing (package linux-source-6.12)")
+    st = os.stat(TARBALL)
+    want = f"{st.st_size}:{int(st.st_mtime)}"
+    stamp = os.path.join(paths.o, "src", ".extracted")
+    if util.read_stamp(stamp) == want and os.path.isdir(paths.src):
+        return False
+    if os.path.exists(paths.src):
+        shutil.rmtree(paths.src)
+    os.makedirs(os.path.dirname(paths.src), exist_ok=True)
+    util.run(["tar", "-xf", TARBALL, "-C", os.path.dirname(paths.src)],
+             log=paths.log("extract"))
+    if not os.path.isdir(paths.src):
+        raise HarnessError(f"{TARBALL} did not contain {SRC_NAME}/")
+    util.write_stamp(stamp, want)
+    return True
+
+
+def kernel_version(paths):
+    return util.output(["make", "-s", "-C", paths.src, "kernelversion"])
+
+
+# Preparation of a tree ------------------------------------------------------
+#
+# A core other than "upstream" is a hard-linked copy of the pristine tree
+# with a list of steps applied, each one self-contained: replace a
+# directory by a link to one of the project's, or apply a patch. Patched
+# files are written as new files (patch(1) does), so the pristine tree's
+# inodes are never modified.
+
+def step_link_dir(rel, target):
+    """Step: replace the tree's directory rel by a symlink to target."""
+    def apply(tree):
+        path = os.path.join(tree, rel)
+        if os.path.islink(path) or os.path.isfile(path):
+            os.unlink(path)
+        elif os.path.isdir(path):
+            shutil.rmtree(path)
+        os.symlink(target, path)
+    return (f"link {rel} -> {target}", apply)
+
+
+def step_patch(patch, log):
+    """Step: apply one patch file (-p1) to the tree."""
+    def apply(tree):
+        util.run(["patch", "-p1", "--forward", "--batch", "-i", patch],
+                 cwd=tree, log=log)
+    return (f"patch {patch} {util.file_digest(patch)}", apply)
+
+
+def prepare_tree(paths, core, arch, steps):
+    """Return the source tree for core on arch, prepared by steps.
+
+    With no steps the pristine tree itself is used (builds are out of tree,
+    so it stays pristine). The prepared copy is redone whenever the list of
+    steps or the pristine source changes.
+    """
+    if not steps:
+        return paths.src
+    tree = paths.tree(core, arch)
+    src_stamp = util.read_stamp(os.path.join(paths.o, "src", ".extracted"))
+    want = util.digest(src_stamp, *[name for name, _ in steps])
+    stamp = tree + ".stamp"
+    if util.read_stamp(stamp) == want and os.path.isdir(tree):
+        return tree
+    if os.path.exists(tree):
+        shutil.rmtree(tree)
+    os.makedirs(os.path.dirname(tree), exist_ok=True)
+    util.run(["cp", "-al", paths.src, tree], log=paths.log(f"tree-{core}"))
+    for _, apply in steps:
+        apply(tree)
+    util.write_stamp(stamp, want)
+    return tree
+
+
+# Configuration ---------------------------------------------------------------
+
+_OPT = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
+_UNSET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")
+
+
+def parse_config(text):
+    """Map of option -> value ('n' for '# CONFIG_X is not set')."""
+    opts = {}
+    for line in text.splitlines():
+        line = line.strip()
+        m = _OPT.match(line)
+        if m:
+            opts[m.group(1)] = m.group(2)
+            continue
+        m = _UNSET.match(line)
+        if m:
+            opts[m.group(1)] = "n"
+    return opts
+
+
+def unmet(wanted, actual):
+    """Options of the fragments that the final .config does not have."""
+    out = []
+    for name, value in wanted.items():
+        have = actual.get(name, "n")
+        if have != value:
+            out.append((name, value, have))
+    return out
+
+
+def fragments(paths, arch):
+    d = os.path.join(paths.repo, "tests", "configs")
+    return [os.path.join(d, "base.config"), os.path.join(d, arch.name + ".config")]
+
+
+def configure(paths, tree, core, arch):
+    """tinyconfig + the fragments + olddefconfig, redone only when an input
+    changed; then check that every option of the fragments took effect."""
+    kbuild = paths.kbuild(core, arch)
+    frags = fragments(paths, arch)
+    tree_id = util.read_stamp(tree + ".stamp") if tree != paths.src else \
+        util.read_stamp(os.path.join(paths.o, "src", ".extracted"))
+    want = util.digest(tree, tree_id, util.file_digest(*frags))
+    stamp = os.path.join(kbuild, ".klp-config.stamp")
+    config = os.path.join(kbuild, ".config")
+    log = paths.log(f"config-{core}-{arch.name}")
+    if util.read_stamp(stamp) != want or not os.path.exists(config):
+        os.makedirs(kbuild, exist_ok=True)
+        mk = ["make", "-C", tree, f"O={kbuild}"] + arch.make_vars()
+        util.run(mk + ["tinyconfig"], log=log, env=build_env(paths))
+        util.run([os.path.join(tree, "scripts/kconfig/merge_config.sh"),
+                  "-m", "-O", kbuild, config] + frags, cwd=tree, log=log)
+        util.run(mk + ["olddefconfig"], log=log, env=build_env(paths))
+        util.write_stamp(stamp, want)
+
+    wanted = {}
+    for frag in frags:
+        with open(frag) as f:
+            wanted.update(parse_config(f.read()))
+    with open(config) as f:
+        actual = parse_config(f.read())
+    bad = unmet(wanted, actual)
+    if any(name == SKIP_OPTION for name, _, _ in bad):
+        if actual.get("CONFIG_HAVE_LIVEPATCH", "n") != "y":
+            why = (f"{arch.karch} does not select HAVE_LIVEPATCH in this "
+                   f"kernel, so CONFIG_LIVEPATCH cannot be enabled")
+        else:
+            deps = [n for n in ("CONFIG_DYNAMIC_FTRACE_WITH_REGS",
+                                "CONFIG_DYNAMIC_FTRACE_WITH_ARGS")
+                    if actual.get(n, "n") == "y"]
+            why = ("CONFIG_LIVEPATCH cannot be enabled (dependencies: "
+                   f"{', '.join(deps) or 'no ftrace with regs/args'})")
+        raise ArchSkipped(why)
+    if bad:
+        lines = [f"  {n}={v} wanted, .config has {h}" for n, v, h in bad]
+        raise HarnessError(f"{arch.name}: config fragments not satisfied "
+                           f"(see {log}):\n" + "\n".join(lines))
+    return actual
+
+
+def build(paths, tree, core, arch, jobs):
+    """Build the boot image and the in-tree modules (incremental)."""
+    kbuild = paths.kbuild(core, arch)
+    log = paths.log(f"build-{core}-{arch.name}")
+    if os.path.exists(log):
+        os.unlink(log)
+    util.run(["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
+             + arch.make_vars() + [arch.target, "modules"],
+             log=log, env=build_env(paths))
+    image = os.path.join(kbuild, arch.image)
+    if not os.path.exists(image):
+        raise HarnessError(f"{arch.name}: build produced no {arch.image}")
+    return image
+
+
+# Selftests -----------------------------------------------------------------
+
+def make_list(makefile_text, var):
+    """Words of a Makefile variable assignment (':=', '=', '+='), with
+    backslash continuations. Enough for the selftest Makefiles."""
+    words = []
+    lines = makefile_text.splitlines()
+    i = 0
+    pat = re.compile(r"^\s*" + re.escape(var) + r"\s*(:=|\+=|=)\s*(.*)$")
+    while i < len(lines):
+        m = pat.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        value = m.group(2)
+        while value.endswith("\\"):
+            value = value[:-1]
+            i += 1
+            value += " " + (lines[i] if i < len(lines) else "")
+        words.extend(value.split())
+        i += 1
+    return words
+
+
+def sync_tree(src, dst):
+    """Copy src over dst keeping modification times, so that make in dst
+    rebuilds only what really changed."""
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True,
+                    copy_function=shutil.copy2)
+
+
+def _make_modules(paths, core, arch, moddir, log):
+    kbuild = paths.kbuild(core, arch)
+    util.run(["make", "-C", kbuild, f"M={moddir}"] + arch.make_vars()
+             + ["modules"], log=log, env=build_env(paths))
+    return sorted(f for f in os.listdir(moddir) if f.endswith(".ko"))
+
+
+def _cross_gcc(paths, arch, src, out, log):
+    if (os.path.exists(out)
+            and os.path.getmtime(out) >= os.path.getmtime(src)):
+        return
+    util.run(["ccache", arch.cross + "gcc", "-O2", "-Wall", "-D_GNU_SOURCE=",
+              "-o", out, src], log=log, env=build_env(paths))
+
+
+class Suite:
+    """A kselftest collection installed for the guest."""
+
+    def __init__(self, name, collection, tests):
+        self.name = name              # row name in the summary
+        self.collection = collection  # kselftest collection directory
+        self.tests = tests            # test scripts, in order
+
+
+def build_selftests(paths, tree, core, arch, extra_dir, wanted):
+    """Build and install the selftests for one kernel.
+
+    Returns (install_dir, suites). The kernel's own livepatch selftests are
+    built from the same tree as the kernel; EXTRA_SELFTESTS is a directory
+    of kselftest-style scripts (executable *.sh) and, optionally, test
+    module sources with a Kbuild obj-m list.
+    """
+    base = paths.selftests(core, arch)
+    work = os.path.join(base, "build")
+    inst = os.path.join(base, "install")
+    log = paths.log(f"selftests-{core}-{arch.name}")
+    if os.path.exists(log):
+        os.unlink(log)
+    ksrc = os.path.join(tree, "tools", "testing", "selftests")
+    suites = []
+
+    if os.path.exists(inst):
+        shutil.rmtree(inst)
+    os.makedirs(os.path.join(inst, "kselftest"))
+    shutil.copy2(os.path.join(ksrc, "run_kselftest.sh"), inst)
+    for f in ("runner.sh", "prefix.pl", "module.sh", "ktap_helpers.sh"):
+        shutil.copy2(os.path.join(ksrc, "kselftest", f),
+                     os.path.join(inst, "kselftest"))
+
+    if "upstream-livepatch" in wanted:
+        lp_src = os.path.join(ksrc, "livepatch")
+        lp = os.path.join(work, "livepatch")
+        sync_tree(lp_src, lp)
+        with open(os.path.join(lp, "Makefile")) as f:
+            mk = f.read()
+        progs = make_list(mk, "TEST_PROGS")
+        if not progs:
+            raise HarnessError(f"no TEST_PROGS in {lp_src}/Makefile")
+        mods = _make_modules(paths, core, arch,
+                             os.path.join(lp, "test_modules"), log)
+        for gen in make_list(mk, "TEST_GEN_FILES"):
+            _cross_gcc(paths, arch, os.path.join(lp, gen + ".c"),
+                       os.path.join(lp, gen), log)
+        dst = os.path.join(inst, "livepatch")
+        os.makedirs(os.path.join(dst, "test_modules"))
+        for f in (progs + make_list(mk, "TEST_PROGS_EXTENDED")
+                  + make_list(mk, "TEST_FILES")
+                  + make_list(mk, "TEST_GEN_FILES")):
+            shutil.copy2(os.path.join(lp, f), dst)
+        for m in mods:
+            shutil.copy2(os.path.join(lp, "test_modules", m),
+                         os.path.join(dst, "test_modules"))
+        suites.append(Suite("upstream-livepatch", "livepatch", progs))
+
+    if "extra" in wanted:
+        if not extra_dir:
+            raise HarnessError("suite 'extra' needs EXTRA_SELFTESTS=DIR")
+        if not os.path.isdir(extra_dir):
+            raise HarnessError(f"EXTRA_SELFTESTS: {extra_dir} is not a "
+                               "directory")
+        ex = os.path.join(work, "extra")
+        if os.path.exists(ex):
+            shutil.rmtree(ex)
+        sync_tree(extra_dir, ex)
+        mods = []
+        if (os.path.exists(os.path.join(ex, "Kbuild"))
+                or os.path.exists(os.path.join(ex, "Makefile"))):
+            mods = _make_modules(paths, core, arch, ex, log)
+        progs = sorted(f for f in os.listdir(ex)
+                       if f.endswith(".sh")
+                       and os.stat(os.path.join(ex, f)).st_mode & stat.S_IXUSR)
+        if not progs:
+            raise HarnessError(f"EXTRA_SELFTESTS: no executable *.sh in "
+                               f"{extra_dir}")
+        dst = os.path.join(inst, "extra")
+        os.makedirs(dst)
+        for f in os.listdir(ex):
+            p = os.path.join(ex, f)
+            if os.path.isfile(p) and (f.endswith(".sh") or f in mods):
+                shutil.copy2(p, dst)
+        suites.append(Suite("extra", "extra", progs))
+
+    with open(os.path.join(inst, "kselftest-list.txt"), "w") as f:
+        for s in suites:
+            for t in s.tests:
+                f.write(f"{s.collection}:{t}\n")
+    return inst, suites

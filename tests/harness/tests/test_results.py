@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the harness's parsers: consoles, KTAP, configs, Makefiles."""
+
+import os
+import tempfile
+import unittest
+
+from klpharness import kernel, qemu, results
+
+
+def stamped(text, start=100.0):
+    return [(start + i, line) for i, line in enumerate(text.splitlines())]
+
+
+GOOD = """\
+[    0.000000] Linux version 6.12.117
+@klp@ boot 6.12.117 x86_64
+@klp@ begin upstream-livepatch
+@klp@ | TAP version 13
+@klp@ | 1..3
+@klp@ | # timeout set to 0
+@klp@ | # selftests: livepatch: test-livepatch.sh
+@klp@ | # TEST: basic function patching ... ok
+@klp@ | ok 1 selftests: livepatch: test-livepatch.sh
+@klp@ | ok 2 selftests: livepatch: test-callbacks.sh # SKIP
+@klp@ | not ok 3 selftests: livepatch: test-ftrace.sh # exit=1
+@klp@ end upstream-livepatch 0
+@klp@ dmesg| [    1.0] livepatch: enabling patch 'test_klp_livepatch'
+@klp@ done
+[   42.000000] Kernel panic - not syncing: Attempted to kill init!
+"""
+
+
+class ConsoleTest(unittest.TestCase):
+    def test_counts_and_times(self):
+        run = results.parse_console(stamped(GOOD))
+        self.assertTrue(run.done)
+        self.assertIsNone(run.panic, "a panic after 'done' is the normal end")
+        self.assertEqual(run.booted, "6.12.117 x86_64")
+        counts, secs = results.suite_counts(run, "upstream-livepatch", 3)
+        self.assertEqual((counts.passed, counts.failed, counts.skipped),
+                         (1, 1, 1))
+        self.assertEqual(secs, 9.0)
+        self.assertEqual(run.dmesg,
+                         ["[    1.0] livepatch: enabling patch "
+                          "'test_klp_livepatch'"])
+
+    def test_missing_tests_count_as_failed(self):
+        text = "\n".join(GOOD.splitlines()[:9]) + "\n"
+        run = results.parse_console(stamped(text))
+        counts, _ = results.suite_counts(run, "upstream-livepatch", 7)
+        self.assertEqual(counts.passed, 1)
+        self.assertEqual(counts.failed, 6)
+        self.assertFalse(run.done)
+
+    def test_suite_never_started(self):
+        run = results.parse_console(stamped("@klp@ boot x\n"))
+        counts, _ = results.suite_counts(run, "extra", 2)
+        self.assertEqual(counts.failed, 2)
+
+    def test_panic_before_done(self):
+        text = ("@klp@ begin extra\n"
+                "[ 3.1] Kernel panic - not syncing: klp-harness-selftest: "
+                "panic on purpose\n")
+        run = results.parse_console(stamped(text))
+        self.assertFalse(run.done)
+        self.assertEqual(run.panic, "Kernel panic - not syncing: "
+                         "klp-harness-selftest: panic on purpose")
+        ended, msg = qemu.classify(run, None, 0, 3.0)
+        self.assertEqual(ended, "panic")
+        self.assertIn("guest panicked: Kernel panic", msg)
+
+    def test_marker_after_kernel_text_on_same_line(self):
+        text = "[ 1.0] some kernel text@klp@ | ok 1 x\n"
+        run = results.parse_console(stamped("@klp@ begin s\n" + text +
+                                            "@klp@ end s 0\n"))
+        counts, _ = results.suite_counts(run, "s", 1)
+        self.assertEqual(counts.passed, 1)
+
+    def test_classify_hang_and_exit(self):
+        run = results.parse_console(stamped("@klp@ begin extra\n"))
+        self.assertEqual(qemu.classify(run, "idle", None, 45)[0], "idle")
+        self.assertIn("guest hung", qemu.classify(run, "idle", None, 45)[1])
+        self.assertEqual(qemu.classify(run, "total", None, 300)[0], "timeout")
+        self.assertEqual(qemu.classify(run, None, 1, 5)[0], "exited")
+
+    def test_kernel_trouble(self):
+        run = results.parse_console(stamped(
+            "@klp@ dmesg| [ 2.0] WARNING: CPU: 0 PID: 1 at kernel/x.c:1\n"
+            "@klp@ dmesg| [ 2.1] livepatch: all fine\n@klp@ done\n"))
+        self.assertEqual(len(run.kernel_trouble()), 1)
+
+    def test_kunit(self):
+        run = results.parse_console(stamped(
+            "@klp@ begin kunit:klp_shadow\n@klp@ | KTAP version 1\n"
+            "@klp@ | 1..2\n@klp@ |     ok 1 sub\n@klp@ | ok 1 a\n"
+            "@klp@ | not ok 2 b\n@klp@ end kunit:klp_shadow 0\n"))
+        counts, _ = results.kunit_counts(run)
+        self.assertEqual((counts.passed, counts.failed), (1, 1))
+
+
+class KtapTest(unittest.TestCase):
+    def test_directives(self):
+        c, plan = results.count_ktap([
+            "1..5", "ok 1 a", "not ok 2 b # SKIP no", "not ok 3 c # TODO",
+            "not ok 4 d", "  not ok 1 nested", "# not ok 9 comment",
+            "ok 5 e # skip lower case"])
+        self.assertEqual(plan, 5)
+        self.assertEqual((c.passed, c.failed, c.skipped), (1, 1, 3))
+
+    def test_log_roundtrip(self):
+        text = results.ktap_log([("s", ["ok 1 x"], results.Counts(passed=1)),
+                                 ("t", [], results.Counts(failed=1))])
+        c, plan = results.count_ktap(text.splitlines())
+        self.assertEqual(plan, 2)
+        self.assertEqual((c.passed, c.failed), (1, 1))
+
+
+class SummaryTest(unittest.TestCase):
+    def test_write_read_table(self):
+        rows = [{"core": "upstream", "arch": "x86_64", "suite": "s",
+                 "passed": 7, "failed": 0, "skipped": 0, "seconds": 61.25},
+                {"core": "upstream", "arch": "arm64", "suite": "s",
+                 "passed": 0, "failed": 0, "skipped": 7, "seconds": 0.0,
+                 "note": "skipped: no livepatch"}]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "summary.tsv")
+            results.write_summary(path, rows)
+            with open(path) as f:
+                self.assertEqual(f.readline(),
+                                 "core\tarch\tsuite\tpassed\tfailed\t"
+                                 "skipped\tseconds\n")
+            back = results.read_summary(path)
+        self.assertEqual(back[0]["passed"], 7)
+        self.assertEqual(back[0]["seconds"], 61.2)
+        text = results.table(rows)
+        self.assertIn("skipped: no livepatch", text)
+        self.assertEqual(results.closing_line(results.totals(rows)),
+                         "7 passed, 0 failed, 7 skipped")
+
+
+class KernelTest(unittest.TestCase):
+    def test_make_list(self):
+        mk = ("TEST_GEN_FILES := prog\nTEST_PROGS := \\\n\ta.sh \\\n"
+              "\tb.sh\nTEST_PROGS += c.sh\nOTHER = d\n")
+        self.assertEqual(kernel.make_list(mk, "TEST_PROGS"),
+                         ["a.sh", "b.sh", "c.sh"])
+        self.assertEqual(kernel.make_list(mk, "TEST_GEN_FILES"), ["prog"])
+        self.assertEqual(kernel.make_list(mk, "NONE"), [])
+
+    def test_config_unmet(self):
+        wanted = kernel.parse_config(
+            "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\n# comment\n")
+        actual = kernel.parse_config("CONFIG_A=y\nCONFIG_B=y\n")
+        self.assertEqual(kernel.unmet(wanted, actual),
+                         [("CONFIG_B", "n", "y"), ("CONFIG_C", "m", "n")])
+
+
+if __name__ == "__main__":
+    unittest.main()
