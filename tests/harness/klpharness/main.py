@@ -143,14 +143,17 @@ class Runner:
         if not b.ok:
             say(f"[{core}/{arch.name}] {b.message}")
             say(f"--- last console lines ({out}/console.log) ---")
-            for line in [x for x in b.run.other if x.strip()][-20:]:
+            for line in [x for x in b.run.console if x.strip()][-20:]:
                 say("  " + line)
         for s, (_, lines, counts) in zip(suites, ktap):
             if counts.failed:
                 say(f"[{core}/{arch.name}] {s.name}: failures:")
-                for line in lines:
-                    if line.startswith("not ok"):
-                        say("  " + line)
+                bad = [x for x in lines if x.startswith("not ok")]
+                for line in bad:
+                    say("  " + line)
+                if len(bad) < counts.failed:
+                    say(f"  {counts.failed - len(bad)} test(s) never "
+                        "reported a result")
         t = results.totals(rows)
         say(f"[{core}/{arch.name}] {results.closing_line(t)}")
         return rows
@@ -234,12 +237,14 @@ class Runner:
 
     def harness_cases(self):
         d = os.path.join(self.paths.repo, "tests", "harness-selftest")
-        # (case, exit status, text the run's output must contain)
+        # (case, exit status, text the output must contain, and the
+        # (passed, failed) that summary.tsv must give the suite 'extra')
         return [
-            ("pass", 0, "1 passed, 0 failed"),
-            ("fail", 1, "not ok 1 selftests: extra: test-fail.sh"),
-            ("hang", 1, "guest hung: no console output"),
-            ("panic", 1, "guest panicked: klp-harness-selftest"),
+            ("pass", 0, "extra: test-pass.sh", (1, 0)),
+            ("fail", 1, "not ok 1 selftests: extra: test-fail.sh", (0, 1)),
+            ("hang", 1, "guest hung: no console output", (0, 1)),
+            ("panic", 1, "guest panicked: Kernel panic - not syncing: "
+             "klp-harness-selftest: panic on purpose", (0, 1)),
         ], d
 
     def harness_test_rows(self, arch):
@@ -254,7 +259,7 @@ class Runner:
         counts.passed += res.testsRun - len(res.failures) - len(res.errors)
         counts.failed += len(res.failures) + len(res.errors)
         cases, d = self.harness_cases()
-        for case, want_rc, want_text in cases:
+        for case, want_rc, want_text, want_counts in cases:
             say(f"==> harness self-test: a guest run that should "
                 f"{'pass' if want_rc == 0 else 'fail'} ({case})")
             out = os.path.join(self.results, "harness-test", case)
@@ -273,14 +278,24 @@ class Runner:
                                     stdin=subprocess.DEVNULL).returncode
             with open(log) as f:
                 text = f.read()
-            if rc == want_rc and want_text in text:
+            got = None
+            try:
+                for r in results.read_summary(os.path.join(out,
+                                                           "summary.tsv")):
+                    if r["suite"] == "extra":
+                        got = (r["passed"], r["failed"])
+            except (OSError, ValueError):
+                pass
+            if rc == want_rc and want_text in text and got == want_counts:
                 counts.passed += 1
-                say(f"    ok: exit {rc}, found '{want_text}'")
+                say(f"    ok: exit {rc}, extra {got[0]} passed "
+                    f"{got[1]} failed, and '{want_text}'")
             else:
                 counts.failed += 1
-                say(f"    FAILED: exit {rc} (wanted {want_rc}), "
-                    f"'{want_text}' {'found' if want_text in text else 'missing'}"
-                    f"; see {log}")
+                found = "found" if want_text in text else "missing"
+                say(f"    FAILED: exit {rc} (wanted {want_rc}), extra "
+                    f"(passed, failed) {got} (wanted {want_counts}), "
+                    f"'{want_text}' {found}; see {log}")
         return [self.row(self.args.core, arch, "harness", counts,
                          time.monotonic() - start, "")]
 

@@ -93,6 +93,7 @@ class GuestRun:
 
     suites: dict = dataclasses.field(default_factory=dict)
     dmesg: list = dataclasses.field(default_factory=list)
+    console: list = dataclasses.field(default_factory=list)
     other: list = dataclasses.field(default_factory=list)
     done: bool = False
     booted: str = None
@@ -114,6 +115,7 @@ def parse_console(stamped_lines):
     current = None
     for when, raw in stamped_lines:
         line = raw.rstrip("\r\n")
+        run.console.append(line)
         pos = line.find(MARK)
         if pos < 0:
             run.other.append(line)
