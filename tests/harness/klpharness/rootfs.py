@@ -11,12 +11,55 @@ base's /lib -> usr/lib link.
 import os
 import shutil
 import subprocess
+import time
 
 from . import util
 from .util import HarnessError
 
 SUITE = "bookworm"
 MERGED_USR_HOOK = "/usr/share/mmdebstrap/hooks/merged-usr"
+
+
+def host_mirrors(suite=SUITE, root="/"):
+    """URIs of the host's apt sources that serve exactly `suite`.
+
+    Only the release suite is used for guests: the -security and -updates
+    indices change under a mirror sync and are not needed by the tests. The
+    URIs come from the host's own apt configuration, never from this repo.
+    """
+    uris = []
+    d = os.path.join(root, "etc", "apt", "sources.list.d")
+    files = [os.path.join(d, f) for f in sorted(os.listdir(d))] \
+        if os.path.isdir(d) else []
+    for path in files + [os.path.join(root, "etc", "apt", "sources.list")]:
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            continue
+        if path.endswith(".sources"):
+            for stanza in text.split("\n\n"):
+                fields = {}
+                for line in stanza.splitlines():
+                    if line.startswith("#") or ":" not in line:
+                        continue
+                    key, _, value = line.partition(":")
+                    fields[key.strip().lower()] = value.split()
+                if ("deb" in fields.get("types", [])
+                        and suite in fields.get("suites", [])
+                        and fields.get("enabled", ["yes"])[0] != "no"):
+                    uris.extend(fields.get("uris", []))
+        elif path.endswith(".list"):
+            for line in text.splitlines():
+                words = line.split("#", 1)[0].split()
+                if len(words) >= 3 and words[0] == "deb":
+                    if words[1].startswith("["):
+                        while words and not words[0].endswith("]"):
+                            words.pop(0)
+                        words = ["deb"] + words[1:]
+                    if len(words) >= 3 and words[2] == suite:
+                        uris.append(words[1])
+    return list(dict.fromkeys(uris))
 
 
 def packages(repo):
@@ -59,10 +102,16 @@ def base_image(paths, arch):
         shutil.rmtree(work)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     log = paths.log(f"rootfs-{arch.debian}")
-    util.run(["mmdebstrap", "--quiet", "--variant=extract",
-              f"--architectures={arch.debian}",
-              "--include=" + ",".join(pkgs),
-              f"--hook-dir={MERGED_USR_HOOK}", SUITE, work], log=log)
+    cmd = ["mmdebstrap", "--variant=extract",
+           f"--architectures={arch.debian}", "--include=" + ",".join(pkgs),
+           f"--hook-dir={MERGED_USR_HOOK}", SUITE, work] + host_mirrors()
+    # A mirror in the middle of a sync fails apt's update: try again.
+    for attempt in range(3):
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        if util.run(cmd, log=log, check=attempt == 2) == 0:
+            break
+        time.sleep(10)
     awk = os.path.join(work, "usr", "bin", "awk")
     if not os.path.lexists(awk):
         os.symlink("gawk", awk)

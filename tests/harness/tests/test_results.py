@@ -156,5 +156,25 @@ class KernelTest(unittest.TestCase):
                          [("CONFIG_B", "n", "y"), ("CONFIG_C", "m", "n")])
 
 
+class MirrorTest(unittest.TestCase):
+    def test_host_mirrors(self):
+        from klpharness import rootfs
+        with tempfile.TemporaryDirectory() as root:
+            d = os.path.join(root, "etc", "apt", "sources.list.d")
+            os.makedirs(d)
+            with open(os.path.join(d, "a.sources"), "w") as f:
+                f.write("Types: deb\nURIs: http://m1/debian\n"
+                        "Suites: bookworm bookworm-updates\n\n"
+                        "Types: deb\nURIs: http://m2/debian-security\n"
+                        "Suites: bookworm-security\n")
+            with open(os.path.join(root, "etc", "apt", "sources.list"),
+                      "w") as f:
+                f.write("deb [arch=amd64] http://m3/debian bookworm main\n"
+                        "# deb http://m4/debian bookworm main\n"
+                        "deb http://m5/debian bookworm-updates main\n")
+            self.assertEqual(rootfs.host_mirrors("bookworm", root),
+                             ["http://m1/debian", "http://m3/debian"])
+
+
 if __name__ == "__main__":
     unittest.main()
