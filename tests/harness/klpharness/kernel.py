@@ -107,6 +107,50 @@ def step_link_dir(rel, target):
     return (f"link {rel} -> {target}", apply)
 
 
+def step_klpcore(repo):
+    """Step: kernel/livepatch/ becomes klpcore's: the project's Kbuild and
+    core/Kconfig, and links to its core/ and arch/ folders. Nothing of the
+    stock directory stays."""
+    links = {"Kbuild": os.path.join(repo, "Kbuild"),
+             "Kconfig": os.path.join(repo, "core", "Kconfig"),
+             "core": os.path.join(repo, "core"),
+             "arch": os.path.join(repo, "arch")}
+
+    def apply(tree):
+        d = os.path.join(tree, "kernel", "livepatch")
+        if os.path.lexists(d):
+            if os.path.isdir(d) and not os.path.islink(d):
+                shutil.rmtree(d)
+            else:
+                os.unlink(d)
+        os.makedirs(d)
+        for name, target in links.items():
+            os.symlink(target, os.path.join(d, name))
+    return (f"klpcore {repo}", apply)
+
+
+def check_klpcore_objects(kbuild):
+    """The objects built in kernel/livepatch must all come from klpcore's
+    core/ and arch/: a stale or stock object is an error."""
+    top = os.path.join(kbuild, "kernel", "livepatch")
+    stray = []
+    for dirpath, _, files in os.walk(top):
+        rel = os.path.relpath(dirpath, top)
+        for f in files:
+            if not f.endswith(".o"):
+                continue
+            if rel == "." and f == "livepatch.o":
+                continue
+            if rel.split(os.sep)[0] in ("core", "arch"):
+                continue
+            stray.append(os.path.join(rel, f))
+    if stray:
+        raise HarnessError("kernel/livepatch has objects that are not "
+                           "klpcore's: " + " ".join(sorted(stray)))
+    if not os.path.exists(os.path.join(top, "core", "transition.o")):
+        raise HarnessError("klpcore's core/ was not built into the kernel")
+
+
 def step_patch(patch, log):
     """Step: apply one patch file (-p1) to the tree."""
     def apply(tree):

@@ -13,7 +13,7 @@ from . import arches as arches_mod
 from . import deps, kernel, qemu, results, rootfs, util
 from .util import HarnessError, say
 
-CORES = ("upstream",)
+CORES = ("upstream", "klpcore")
 SUITES = ("upstream-livepatch", "extra")
 
 
@@ -21,6 +21,16 @@ def core_steps(paths, core, arch):
     """The preparation steps of a core's tree (none for the stock core)."""
     if core == "upstream":
         return []
+    if core == "klpcore":
+        steps = [kernel.step_klpcore(paths.repo)]
+        # An architecture whose kernel lacks a hook carries a patch; its
+        # name says the kernel version it applies to.
+        patch = os.path.join(paths.repo, "arch", arch.karch,
+                             "kernel-6.12.patch")
+        if os.path.exists(patch):
+            steps.append(kernel.step_patch(patch,
+                                           paths.log(f"tree-{core}")))
+        return steps
     raise HarnessError(f"unknown core '{core}' (known: {' '.join(CORES)})")
 
 
@@ -55,6 +65,8 @@ class Runner:
             kernel.configure(self.paths, tree, core, arch)
         with t.stage(f"build {tag}", f"[{tag}] building the kernel"):
             image = kernel.build(self.paths, tree, core, arch, self.jobs)
+        if core == "klpcore":
+            kernel.check_klpcore_objects(self.paths.kbuild(core, arch))
         return tree, image
 
     def base_rootfs(self, arch):

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * internal.h - what the files of the klpcore core share
+ *
+ * Locking, once for all files:
+ *
+ * klp_mutex serializes every change of klpcore's data: the list of
+ * patches, their objects and functions, the implementation stacks of the
+ * patched sites, and the transition (its patch, its goal, the per-task
+ * patch_state of other tasks). Four paths read without it, each argued
+ * where it is written:
+ *
+ *   klp_ftrace_handler()        - RCU-sched reader of a site's stack
+ *   klp_update_patch_state()    - switches current (or a task that cannot
+ *                                 run: fork, force) by its TIF flag
+ *   __klp_sched_try_switch()    - switches current with preemption off
+ *   klp_shadow_*()              - own spinlock and RCU
+ */
+#ifndef _KLPCORE_INTERNAL_H
+#define _KLPCORE_INTERNAL_H
+
+#include <linux/livepatch.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+
+extern struct mutex klp_mutex;
+
+/* Patches that are enabled or in transition, oldest first. */
+extern struct list_head klp_patches;
+
+#define klp_for_each_patch(patch) \
+	list_for_each_entry(patch, &klp_patches, list)
+
+#define klp_for_each_patch_safe(patch, tmp) \
+	list_for_each_entry_safe(patch, tmp, &klp_patches, list)
+
+static inline const char *klp_obj_name(const struct klp_object *obj)
+{
+	return obj->name ? obj->name : "vmlinux";
+}
+
+/* vmlinux is always there; a module object is there when its module is. */
+static inline bool klp_obj_loaded(const struct klp_object *obj)
+{
+	return !obj->name || obj->mod;
+}
+
+/* main.c - the life of a patch */
+void klp_release_patch(struct klp_patch *patch);
+void klp_release_replaced(struct klp_patch *keep);
+void klp_retire_replaced(struct klp_patch *new_patch);
+int klp_cb_pre_patch(struct klp_object *obj);
+void klp_cb_post_patch(struct klp_object *obj);
+void klp_cb_pre_unpatch(struct klp_object *obj);
+void klp_cb_post_unpatch(struct klp_object *obj);
+
+/* sysfs.c - /sys/kernel/livepatch */
+extern struct kobject *klp_root_kobj;
+extern const struct kobj_type klp_patch_ktype;
+extern const struct kobj_type klp_object_ktype;
+extern const struct kobj_type klp_func_ktype;
+int klp_disable_patch_locked(struct klp_patch *patch);
+
+/* relocs.c - symbols and .klp.rela sections */
+int klp_lookup_symbol(const char *objname, const char *name,
+		      unsigned long sympos, unsigned long *addr);
+int klp_object_relocs(struct klp_patch *patch, struct klp_object *obj,
+		      bool apply);
+
+/* redirect.c - patched sites and their implementation stacks */
+int klp_redirect_object(struct klp_object *obj);
+void klp_restore_object(struct klp_object *obj, bool nops_only);
+void klp_restore_patch(struct klp_patch *patch, bool nops_only);
+struct klp_func *klp_func_below(struct klp_func *func);
+void klp_leaving_range(struct klp_func *func, int goal,
+		       unsigned long *start, unsigned long *size);
+
+/* transition.c - moving tasks from one universe to the other */
+extern struct klp_patch *klp_transition_patch;
+void klp_transition_prepare(struct klp_patch *patch, int goal);
+void klp_transition_start(void);
+void klp_transition_try_finish(void);
+void klp_transition_cancel(void);
+void klp_transition_reverse(void);
+void klp_transition_force(void);
+void klp_transition_refresh(void);
+
+/* state.c - system states */
+bool klp_states_compatible(struct klp_patch *patch);
+
+#endif /* _KLPCORE_INTERNAL_H */

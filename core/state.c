@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * state.c - system states that live patches declare they change
+ *
+ * A patch lists the states it modifies (id, version). A newer patch may
+ * be installed only if it can take over every state that the installed
+ * patches changed: a version at least as new, and, for a replacing patch,
+ * every state at all (nothing would be left to maintain it otherwise).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/livepatch.h>
+
+#include "internal.h"
+
+#define klp_for_each_state(patch, state) \
+	for (state = (patch)->states; state && state->id; state++)
+
+/**
+ * klp_get_state() - a state that a patch declares
+ * @patch:	the patch, typically the caller's own
+ * @id:		the state's id
+ *
+ * Return: the state, or NULL when @patch does not declare it.
+ */
+struct klp_state *klp_get_state(struct klp_patch *patch, unsigned long id)
+{
+	struct klp_state *state;
+
+	klp_for_each_state(patch, state)
+		if (state->id == id)
+			return state;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(klp_get_state);
+
+/**
+ * klp_get_prev_state() - the state as the installed patches left it
+ * @id:		the state's id
+ *
+ * For the callbacks of the patch in transition: the declaration of @id
+ * by the newest of the patches installed before it.
+ *
+ * Context: a callback of the patch in transition (klp_mutex held).
+ * Return: the state, or NULL when no earlier patch declares it.
+ */
+struct klp_state *klp_get_prev_state(unsigned long id)
+{
+	struct klp_state *found = NULL, *state;
+	struct klp_patch *patch;
+
+	if (WARN_ON_ONCE(!klp_transition_patch))
+		return NULL;
+
+	klp_for_each_patch(patch) {
+		if (patch == klp_transition_patch)
+			break;
+		state = klp_get_state(patch, id);
+		if (state)
+			found = state;
+	}
+	return found;
+}
+EXPORT_SYMBOL_GPL(klp_get_prev_state);
+
+/**
+ * klp_states_compatible() - may this patch join the installed ones?
+ * @patch:	the patch about to be enabled
+ *
+ * Context: klp_mutex.
+ * Return: true when @patch can take over every installed state.
+ */
+bool klp_states_compatible(struct klp_patch *patch)
+{
+	struct klp_state *old, *mine;
+	struct klp_patch *installed;
+
+	klp_for_each_patch(installed) {
+		klp_for_each_state(installed, old) {
+			mine = klp_get_state(patch, old->id);
+			if (!mine) {
+				if (patch->replace)
+					return false;
+				continue;
+			}
+			if (mine->version < old->version)
+				return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs.c - /sys/kernel/livepatch, as Linux 6.12 lays it out
+ *
+ *   /sys/kernel/livepatch/<patch>/enabled          rw  1/0; writing the
+ *                                                      opposite value of a
+ *                                                      transition reverses it
+ *   /sys/kernel/livepatch/<patch>/transition       r   1 while in transition
+ *   /sys/kernel/livepatch/<patch>/force            w   1 completes a
+ *                                                      transition by force
+ *   /sys/kernel/livepatch/<patch>/replace          r   atomic replace patch
+ *   /sys/kernel/livepatch/<patch>/<object>/patched r   object is patched
+ *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+
+struct kobject *klp_root_kobj;
+
+static struct klp_patch *to_patch(struct kobject *kobj)
+{
+	return container_of(kobj, struct klp_patch, kobj);
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct klp_patch *patch = to_patch(kobj);
+	bool enabled;
+	int ret;
+
+	ret = kstrtobool(buf, &enabled);
+	if (ret)
+		return ret;
+
+	mutex_lock(&klp_mutex);
+	if (patch->enabled == enabled)
+		ret = -EINVAL;		/* already so, or on its way */
+	else if (patch == klp_transition_patch)
+		klp_transition_reverse();
+	else if (!enabled)
+		ret = klp_disable_patch_locked(patch);
+	else
+		ret = -EINVAL;		/* a disabled patch stays disabled */
+	mutex_unlock(&klp_mutex);
+
+	return ret ? ret : count;
+}
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_patch(kobj)->enabled);
+}
+
+static ssize_t transition_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  to_patch(kobj) == READ_ONCE(klp_transition_patch));
+}
+
+static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct klp_patch *patch = to_patch(kobj);
+	bool force;
+	int ret;
+
+	ret = kstrtobool(buf, &force);
+	if (ret)
+		return ret;
+	if (!force)
+		return count;
+
+	mutex_lock(&klp_mutex);
+	if (patch != klp_transition_patch) {
+		ret = -EINVAL;
+	} else {
+		klp_transition_force();
+		klp_transition_try_finish();
+	}
+	mutex_unlock(&klp_mutex);
+
+	return ret ? ret : count;
+}
+
+static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_patch(kobj)->replace);
+}
+
+static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute transition_attr = __ATTR_RO(transition);
+static struct kobj_attribute force_attr = __ATTR_WO(force);
+static struct kobj_attribute replace_attr = __ATTR_RO(replace);
+
+static struct attribute *klp_patch_attrs[] = {
+	&enabled_attr.attr,
+	&transition_attr.attr,
+	&force_attr.attr,
+	&replace_attr.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(klp_patch);
+
+static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
+
+	return sysfs_emit(buf, "%d\n", obj->patched);
+}
+
+static struct kobj_attribute patched_attr = __ATTR_RO(patched);
+
+static struct attribute *klp_object_attrs[] = {
+	&patched_attr.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(klp_object);
+
+/* The patch's memory is the module's: only tell the waiter it is unused. */
+static void klp_patch_release(struct kobject *kobj)
+{
+	complete(&to_patch(kobj)->finish);
+}
+
+/* Objects and functions made for an atomic replace are ours to free. */
+static void klp_object_release(struct kobject *kobj)
+{
+	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
+
+	if (obj->dynamic) {
+		kfree(obj->name);
+		kfree(obj);
+	}
+}
+
+static void klp_func_release(struct kobject *kobj)
+{
+	struct klp_func *func = container_of(kobj, struct klp_func, kobj);
+
+	if (func->nop) {
+		kfree(func->old_name);
+		kfree(func);
+	}
+}
+
+const struct kobj_type klp_patch_ktype = {
+	.release = klp_patch_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = klp_patch_groups,
+};
+
+const struct kobj_type klp_object_ktype = {
+	.release = klp_object_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = klp_object_groups,
+};
+
+const struct kobj_type klp_func_ktype = {
+	.release = klp_func_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+};

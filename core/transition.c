@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * transition.c - moving every task from one universe to the other
+ *
+ * A patch in transition has a goal: KLP_TRANSITION_PATCHED (its new code
+ * becomes visible) or KLP_TRANSITION_UNPATCHED (it goes away). Each task
+ * is in the old universe (!goal) until it switches, one task at a time,
+ * to the goal; TIF_PATCH_PENDING marks the tasks still to switch. The
+ * ftrace handler (redirect.c) shows every task the code of its own
+ * universe, so a task never mixes old and new functions of one patch.
+ *
+ * Two questions are kept apart:
+ *  - may this task switch now? (the policy, klp_task_may_switch())
+ *  - switch it (the mechanism, klp_switch_task())
+ * The policy here is LEAVE_PATCHED_SET: a task may switch when a reliable
+ * walk of its stack finds none of the code it would leave. Tasks also
+ * switch where they cannot be inside any patched function: on the way out
+ * of the kernel (klp_update_patch_state() from the TIF hook), in the idle
+ * loop, and in cond_resched() (__klp_sched_try_switch()).
+ *
+ * Memory ordering pairs (each barrier names its partner):
+ *  (A) klp_transition_prepare(): patch_state of all tasks, then
+ *      smp_wmb(), then func->transition = true.
+ *      Partner: the second smp_rmb() in klp_ftrace_handler().
+ *  (B) klp_transition_prepare()/klp_transition_reverse(): klp_goal, then
+ *      smp_wmb(), then TIF_PATCH_PENDING set in klp_transition_start().
+ *      Partner: the test_and_clear in klp_update_patch_state() (a full
+ *      barrier) and the smp_rmb() in __klp_sched_try_switch().
+ *  (C) klp_enable_locked()/klp_disable_locked() (main.c, sysfs.c):
+ *      func->transition, then smp_wmb(), then the functions become
+ *      visible (pushed) or tasks get TIF_PATCH_PENDING.
+ *      Partner: the first smp_rmb() in klp_ftrace_handler().
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/static_call.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+#include "klp_arch.h"
+
+/* Rounds (one a second) before and between nudges of stragglers. */
+#define KLP_NUDGE_EVERY		15
+
+/* A walk longer than this is treated as unreliable. */
+#define KLP_MAX_FRAMES		512
+
+struct klp_patch *klp_transition_patch;
+
+/* The universe tasks move to; read without klp_mutex by the TIF paths. */
+static int klp_goal = KLP_TRANSITION_IDLE;
+
+/* Completed rounds of the current transition. */
+static unsigned int klp_rounds;
+
+/*
+ * The code that a task must not be inside to switch: one span per
+ * function of the patch in transition, sorted by address. Replaced under
+ * klp_mutex; read with preemption disabled (RCU-sched).
+ */
+struct klp_span {
+	unsigned long start;
+	unsigned long end;
+	const char *name;
+};
+
+struct klp_spans {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct klp_span span[];
+};
+
+static struct klp_spans __rcu *klp_leaving;
+
+/*
+ * cond_resched() gets a switch point only while a transition runs, so
+ * that CPU-bound kthreads switch too.
+ */
+#if defined(CONFIG_PREEMPT_DYNAMIC) && defined(CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)
+static void klp_cond_resched_hook(bool on)
+{
+	if (on)
+		sched_dynamic_klp_enable();
+	else
+		sched_dynamic_klp_disable();
+}
+#else
+DEFINE_STATIC_KEY_FALSE(klp_sched_try_switch_key);
+EXPORT_SYMBOL(klp_sched_try_switch_key);
+
+static void klp_cond_resched_hook(bool on)
+{
+	if (on)
+		static_branch_enable(&klp_sched_try_switch_key);
+	else
+		static_branch_disable(&klp_sched_try_switch_key);
+}
+#endif
+
+static const char *klp_goal_word(int goal)
+{
+	return goal == KLP_TRANSITION_PATCHED ? "patching" : "unpatching";
+}
+
+static void klp_nop_work(struct work_struct *work)
+{
+}
+
+/*
+ * Wait until no CPU runs the ftrace handler or a TIF path with state
+ * older than this call. Patched functions may run where RCU is not
+ * watching (entry code, idle), so a grace period is not enough: make
+ * every CPU schedule.
+ */
+static void klp_sync_cpus(void)
+{
+	schedule_on_each_cpu(klp_nop_work);
+}
+
+/* The set of code to leave ----------------------------------------------- */
+
+static int klp_span_cmp(const void *a, const void *b)
+{
+	const struct klp_span *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+static struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal)
+{
+	struct klp_spans *spans;
+	struct klp_object *obj;
+	struct klp_func *func;
+	unsigned int nr = 0;
+
+	klp_for_each_object(patch, obj)
+		if (obj->patched)
+			klp_for_each_func(obj, func)
+				nr++;
+
+	spans = kvzalloc(struct_size(spans, span, nr), GFP_KERNEL);
+	if (!spans)
+		return NULL;
+
+	klp_for_each_object(patch, obj) {
+		if (!obj->patched)
+			continue;
+		klp_for_each_func(obj, func) {
+			struct klp_span *s = &spans->span[spans->nr++];
+			unsigned long size;
+
+			klp_leaving_range(func, goal, &s->start, &size);
+			s->end = s->start + size;
+			s->name = func->old_name;
+		}
+	}
+	sort(spans->span, spans->nr, sizeof(spans->span[0]), klp_span_cmp,
+	     NULL);
+	return spans;
+}
+
+static void klp_spans_free_rcu(struct rcu_head *rcu)
+{
+	kvfree(container_of(rcu, struct klp_spans, rcu));
+}
+
+static void klp_spans_publish(struct klp_spans *spans)
+{
+	struct klp_spans *old;
+
+	old = rcu_replace_pointer(klp_leaving, spans,
+				  lockdep_is_held(&klp_mutex));
+	if (old)
+		call_rcu(&old->rcu, klp_spans_free_rcu);
+}
+
+/* The span holding addr, if any: the last span starting at or below it. */
+static const struct klp_span *klp_spans_find(const struct klp_spans *spans,
+					     unsigned long addr)
+{
+	unsigned int lo = 0, hi = spans->nr;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (spans->span[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < spans->span[lo - 1].end)
+		return &spans->span[lo - 1];
+	return NULL;
+}
+
+/* Policy: may this task switch now? -------------------------------------- */
+
+enum klp_hold {
+	KLP_GO,			/* nothing of the set on its stack */
+	KLP_HOLD_RUNNING,	/* on another CPU: its stack is moving */
+	KLP_HOLD_UNRELIABLE,	/* the walk could not vouch for the stack */
+	KLP_HOLD_IN_USE,	/* a function it would leave is on its stack */
+};
+
+struct klp_walk {
+	const struct klp_spans *spans;
+	const char *hit;
+	unsigned int frames;
+};
+
+static bool klp_walk_entry(void *cookie, unsigned long addr)
+{
+	struct klp_walk *walk = cookie;
+	const struct klp_span *span;
+
+	if (++walk->frames > KLP_MAX_FRAMES)
+		return false;
+	span = klp_spans_find(walk->spans, addr);
+	if (span) {
+		walk->hit = span->name;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * LEAVE_PATCHED_SET: the task may switch when a reliable walk of its
+ * stack finds no code that it would leave.
+ *
+ * Context: @task cannot run (task_call_func()) or is current, with
+ * preemption disabled in both cases.
+ */
+static enum klp_hold klp_task_may_switch(struct task_struct *task,
+					 const char **hit)
+{
+	struct klp_walk walk = { };
+	int ret;
+
+	walk.spans = rcu_dereference_sched(klp_leaving);
+	if (!walk.spans)
+		return KLP_HOLD_UNRELIABLE;
+
+	/* A task whose stack is gone runs no kernel code any more. */
+	if (!try_get_task_stack(task))
+		return KLP_GO;
+	ret = klp_arch_walk_reliable(task, klp_walk_entry, &walk);
+	put_task_stack(task);
+
+	if (walk.hit) {
+		*hit = walk.hit;
+		return KLP_HOLD_IN_USE;
+	}
+	return ret ? KLP_HOLD_UNRELIABLE : KLP_GO;
+}
+
+/* Mechanism: move the task to the goal. */
+static void klp_switch_task(struct task_struct *task)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
+}
+
+static int klp_check_and_switch(struct task_struct *task, void *hit)
+{
+	enum klp_hold hold;
+
+	if (task_curr(task) && task != current)
+		return KLP_HOLD_RUNNING;
+
+	hold = klp_task_may_switch(task, hit);
+	if (hold == KLP_GO)
+		klp_switch_task(task);
+	return hold;
+}
+
+/*
+ * Try to switch one task. The debug lines of this function are switched
+ * off by the kernel's livepatch selftests by its name: keep the name.
+ */
+static bool klp_try_switch_task(struct task_struct *task)
+{
+	const char *hit = NULL;
+	int hold;
+
+	if (READ_ONCE(task->patch_state) == READ_ONCE(klp_goal))
+		return true;
+
+	/* Without a reliable walk, tasks switch only at the TIF points. */
+	if (!klp_have_reliable_stack())
+		return false;
+
+	if (task == current)
+		hold = klp_check_and_switch(task, &hit);
+	else
+		hold = task_call_func(task, klp_check_and_switch, &hit);
+
+	switch (hold) {
+	case KLP_GO:
+		return true;
+	case KLP_HOLD_RUNNING:
+		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
+			 task->pid);
+		break;
+	case KLP_HOLD_UNRELIABLE:
+		pr_debug("%s: %s:%d has an unreliable stack\n", __func__,
+			 task->comm, task->pid);
+		break;
+	case KLP_HOLD_IN_USE:
+		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
+			 task->comm, task->pid, hit);
+		break;
+	}
+	return false;
+}
+
+/* The TIF switch points ------------------------------------------------------ */
+
+/**
+ * klp_update_patch_state() - switch a task at a point where it is safe
+ * @task:	current, or a task that cannot run (fork, force)
+ *
+ * Called on the way out to user space and from the idle loop when
+ * TIF_PATCH_PENDING is set: no kernel function is on the task's stack
+ * there, whatever the patch.
+ */
+void klp_update_patch_state(struct task_struct *task)
+{
+	/*
+	 * Preemption off: klp_sync_cpus() in klp_transition_reverse() must
+	 * be able to wait for this section.
+	 */
+	preempt_disable_notrace();
+
+	/*
+	 * The atomic test_and_clear orders the flag read before the goal
+	 * read; partner of pair (B). It also orders it before any later
+	 * func->transition read in the handler on this CPU (pair C).
+	 */
+	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
+
+	preempt_enable_notrace();
+}
+
+/**
+ * __klp_sched_try_switch() - switch point of cond_resched()
+ *
+ * Enabled only during a transition. Takes no lock (cond_resched() runs
+ * under arbitrary locks): with preemption disabled, no other path can
+ * switch current, since task_call_func() does not act on a running task.
+ */
+void __klp_sched_try_switch(void)
+{
+	if (likely(!klp_patch_pending(current)))
+		return;
+
+	preempt_disable();
+	if (klp_patch_pending(current)) {
+		/* Flag before goal; partner of pair (B). */
+		smp_rmb();
+		klp_try_switch_task(current);
+	}
+	preempt_enable();
+}
+EXPORT_SYMBOL(__klp_sched_try_switch);
+
+/**
+ * klp_copy_process() - a new task starts in its parent's universe
+ * @child:	the new task, not yet running
+ *
+ * The parent's flag may have changed since the thread_info was copied;
+ * take it again. tasklist_lock, held by the caller, keeps the transition
+ * code from walking the task list meanwhile; the parent is current, so
+ * only it could switch itself, and it is busy here.
+ */
+void klp_copy_process(struct task_struct *child)
+{
+	if (test_tsk_thread_flag(current, TIF_PATCH_PENDING))
+		set_tsk_thread_flag(child, TIF_PATCH_PENDING);
+	else
+		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
+	child->patch_state = current->patch_state;
+}
+
+/* The transition ------------------------------------------------------------ */
+
+static void klp_retry_fn(struct work_struct *work)
+{
+	mutex_lock(&klp_mutex);
+	if (klp_transition_patch)
+		klp_transition_try_finish();
+	mutex_unlock(&klp_mutex);
+}
+static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
+
+static void klp_set_all_states(int state)
+{
+	struct task_struct *g, *task;
+	unsigned int cpu;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task) {
+		WARN_ON_ONCE(state != KLP_TRANSITION_IDLE &&
+			     task->patch_state != KLP_TRANSITION_IDLE);
+		WARN_ON_ONCE(state == KLP_TRANSITION_IDLE &&
+			     test_tsk_thread_flag(task, TIF_PATCH_PENDING));
+		task->patch_state = state;
+	}
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu) {
+		task = idle_task(cpu);
+		WARN_ON_ONCE(state == KLP_TRANSITION_IDLE &&
+			     test_tsk_thread_flag(task, TIF_PATCH_PENDING));
+		task->patch_state = state;
+	}
+}
+
+static void klp_clear_all_pending(void)
+{
+	struct task_struct *g, *task;
+	unsigned int cpu;
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu)
+		clear_tsk_thread_flag(idle_task(cpu), TIF_PATCH_PENDING);
+}
+
+static void klp_set_funcs_transition(struct klp_patch *patch, bool on)
+{
+	struct klp_object *obj;
+	struct klp_func *func;
+
+	klp_for_each_object(patch, obj)
+		klp_for_each_func(obj, func)
+			WRITE_ONCE(func->transition, on);
+}
+
+/**
+ * klp_transition_prepare() - set up a transition before code changes
+ * @patch:	the patch to apply or remove
+ * @goal:	KLP_TRANSITION_PATCHED or KLP_TRANSITION_UNPATCHED
+ *
+ * Every task is put in the old universe; nothing switches until
+ * klp_transition_start(). Context: klp_mutex.
+ */
+void klp_transition_prepare(struct klp_patch *patch, int goal)
+{
+	WARN_ON_ONCE(klp_goal != KLP_TRANSITION_IDLE);
+
+	klp_transition_patch = patch;
+	WRITE_ONCE(klp_goal, goal);
+	pr_debug("'%s': initializing %s transition\n", patch->mod->name,
+		 klp_goal_word(goal));
+
+	klp_set_all_states(!goal);
+
+	/* Pairs (A) and (B): states and goal before flags and TIFs. */
+	smp_wmb();
+
+	klp_set_funcs_transition(patch, true);
+}
+
+/**
+ * klp_transition_start() - let tasks switch
+ *
+ * Marks every task not yet in the goal universe. Context: klp_mutex.
+ */
+void klp_transition_start(void)
+{
+	struct task_struct *g, *task;
+	unsigned int cpu;
+	int goal = klp_goal;
+
+	WARN_ON_ONCE(goal == KLP_TRANSITION_IDLE);
+	pr_notice("'%s': starting %s transition\n",
+		  klp_transition_patch->mod->name, klp_goal_word(goal));
+
+	klp_transition_refresh();
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		if (task->patch_state != goal)
+			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu) {
+		task = idle_task(cpu);
+		if (task->patch_state != goal)
+			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	}
+
+	klp_cond_resched_hook(true);
+	klp_rounds = 0;
+}
+
+/**
+ * klp_transition_refresh() - recompute the code that tasks must leave
+ *
+ * After a module object of the patch in transition was patched or
+ * unpatched. Context: klp_mutex.
+ */
+void klp_transition_refresh(void)
+{
+	struct klp_spans *spans;
+
+	if (!klp_transition_patch)
+		return;
+	spans = klp_spans_build(klp_transition_patch, klp_goal);
+	if (!spans)
+		pr_warn("'%s': no memory for the stack check, tasks switch only at kernel exit\n",
+			klp_transition_patch->mod->name);
+	klp_spans_publish(spans);
+}
+
+/* The transition reached its goal for every task: tidy up. */
+static void klp_transition_finish(void)
+{
+	struct klp_patch *patch = klp_transition_patch;
+	int goal = klp_goal;
+	struct klp_object *obj;
+
+	pr_debug("'%s': completing %s transition\n", patch->mod->name,
+		 klp_goal_word(goal));
+
+	if (goal == KLP_TRANSITION_PATCHED && patch->replace)
+		klp_retire_replaced(patch);
+
+	if (goal == KLP_TRANSITION_UNPATCHED) {
+		klp_restore_patch(patch, false);
+		/*
+		 * No handler may still pick this patch's code once the
+		 * transition flags are cleared below.
+		 */
+		klp_sync_cpus();
+	}
+
+	klp_set_funcs_transition(patch, false);
+
+	/*
+	 * No handler may still see a flag set while reading the states
+	 * that become KLP_TRANSITION_IDLE below.
+	 */
+	if (goal == KLP_TRANSITION_PATCHED)
+		klp_sync_cpus();
+
+	klp_set_all_states(KLP_TRANSITION_IDLE);
+	klp_spans_publish(NULL);
+
+	klp_for_each_object(patch, obj) {
+		if (!klp_obj_loaded(obj))
+			continue;
+		if (goal == KLP_TRANSITION_PATCHED)
+			klp_cb_post_patch(obj);
+		else
+			klp_cb_post_unpatch(obj);
+	}
+
+	pr_notice("'%s': %s complete\n", patch->mod->name,
+		  klp_goal_word(goal));
+
+	WRITE_ONCE(klp_goal, KLP_TRANSITION_IDLE);
+	klp_transition_patch = NULL;
+}
+
+/* Fake signals to user tasks, wake-ups to kthreads, that hold us up. */
+static void klp_nudge_stragglers(void)
+{
+	struct task_struct *g, *task;
+
+	if (klp_rounds == KLP_NUDGE_EVERY)
+		pr_notice("signaling remaining tasks\n");
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task) {
+		if (!klp_patch_pending(task))
+			continue;
+		/*
+		 * The task may switch meanwhile; a needless signal or
+		 * wake-up does no harm.
+		 */
+		if (task->flags & PF_KTHREAD)
+			wake_up_state(task, TASK_INTERRUPTIBLE);
+		else
+			set_notify_signal(task);
+	}
+	read_unlock(&tasklist_lock);
+}
+
+/**
+ * klp_transition_try_finish() - switch whom we can; finish if all did
+ *
+ * Otherwise retry in a second. Context: klp_mutex.
+ */
+void klp_transition_try_finish(void)
+{
+	struct task_struct *g, *task;
+	struct klp_patch *patch;
+	bool all = true;
+	unsigned int cpu;
+
+	WARN_ON_ONCE(klp_goal == KLP_TRANSITION_IDLE);
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		if (!klp_try_switch_task(task))
+			all = false;
+	read_unlock(&tasklist_lock);
+
+	cpus_read_lock();
+	for_each_possible_cpu(cpu) {
+		task = idle_task(cpu);
+		if (!cpu_online(cpu)) {
+			/* An offline CPU's idle task runs nothing. */
+			if (task->patch_state != klp_goal)
+				klp_switch_task(task);
+		} else if (!klp_try_switch_task(task)) {
+			all = false;
+			/* Send it through the idle loop's switch point. */
+			wake_up_if_idle(cpu);
+		}
+	}
+	cpus_read_unlock();
+
+	if (!all) {
+		if (klp_rounds && !(klp_rounds % KLP_NUDGE_EVERY))
+			klp_nudge_stragglers();
+		klp_rounds++;
+		schedule_delayed_work(&klp_retry_work,
+				      round_jiffies_relative(HZ));
+		return;
+	}
+
+	klp_cond_resched_hook(false);
+	patch = klp_transition_patch;
+	klp_transition_finish();
+
+	if (!patch->enabled)
+		klp_release_patch(patch);
+	else if (patch->replace)
+		klp_release_replaced(patch);
+}
+
+/**
+ * klp_transition_cancel() - undo a patching transition that never started
+ *
+ * For the error path of enabling: the objects pushed so far are popped
+ * and the post-unpatch callbacks of the objects whose pre-patch callback
+ * ran are called. Context: klp_mutex.
+ */
+void klp_transition_cancel(void)
+{
+	if (WARN_ON_ONCE(klp_goal != KLP_TRANSITION_PATCHED))
+		return;
+
+	pr_debug("'%s': canceling patching transition, going to unpatch\n",
+		 klp_transition_patch->mod->name);
+	WRITE_ONCE(klp_goal, KLP_TRANSITION_UNPATCHED);
+	klp_transition_finish();
+}
+
+/**
+ * klp_transition_reverse() - turn a running transition around
+ *
+ * Tasks that already switched are already in the new goal; the others are
+ * marked again. Context: klp_mutex.
+ */
+void klp_transition_reverse(void)
+{
+	struct klp_patch *patch = klp_transition_patch;
+	int goal = klp_goal;
+
+	pr_debug("'%s': reversing transition from %s\n", patch->mod->name,
+		 goal == KLP_TRANSITION_PATCHED ? "patching to unpatching" :
+						  "unpatching to patching");
+
+	/*
+	 * No TIF path may switch a task to the old goal once it is
+	 * flipped: clear every flag, then wait for the paths already past
+	 * their flag test.
+	 */
+	klp_clear_all_pending();
+	klp_sync_cpus();
+
+	patch->enabled = !patch->enabled;
+	WRITE_ONCE(klp_goal, !goal);
+
+	/* Pair (B): the new goal before the TIFs of klp_transition_start(). */
+	smp_wmb();
+
+	klp_transition_start();
+}
+
+/**
+ * klp_transition_force() - declare every task switched
+ *
+ * The administrator's call, at the administrator's risk: a task may still
+ * be inside code it leaves. Patches whose code may thus stay in use are
+ * marked forced and their modules are never released. Context: klp_mutex.
+ */
+void klp_transition_force(void)
+{
+	struct task_struct *g, *task;
+	struct klp_patch *patch;
+	unsigned int cpu;
+
+	pr_warn("forcing remaining tasks to the patched state\n");
+
+	read_lock(&tasklist_lock);
+	for_each_process_thread(g, task)
+		klp_update_patch_state(task);
+	read_unlock(&tasklist_lock);
+
+	for_each_possible_cpu(cpu)
+		klp_update_patch_state(idle_task(cpu));
+
+	if (klp_goal == KLP_TRANSITION_UNPATCHED) {
+		klp_transition_patch->forced = true;
+	} else if (klp_transition_patch->replace) {
+		klp_for_each_patch(patch)
+			if (patch != klp_transition_patch)
+				patch->forced = true;
+	}
+}
