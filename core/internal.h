@@ -88,4 +88,29 @@ void klp_transition_refresh(void);
 /* state.c - system states */
 bool klp_states_compatible(struct klp_patch *patch);
 
+/*
+ * Internals that the KUnit suites (core/kunit.c) call directly; static
+ * when KUnit is off (VISIBLE_IF_KUNIT).
+ */
+struct klp_span {
+	unsigned long start;
+	unsigned long end;
+	const char *name;
+};
+
+struct klp_spans {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct klp_span span[];
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+int klp_redirect_func(struct klp_func *func);
+void klp_restore_func(struct klp_func *func);
+struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal);
+const struct klp_span *klp_spans_find(const struct klp_spans *spans,
+				      unsigned long addr);
+bool klp_state_compatible(struct klp_patch *patch, struct klp_state *old);
+#endif
+
 #endif /* _KLPCORE_INTERNAL_H */

@@ -17,6 +17,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/ftrace.h>
 #include <linux/hashtable.h>
 #include <linux/rculist.h>
@@ -163,7 +164,7 @@ static struct klp_site *klp_site_create(struct klp_func *func)
 	return site;
 }
 
-static int klp_redirect_func(struct klp_func *func)
+VISIBLE_IF_KUNIT int klp_redirect_func(struct klp_func *func)
 {
 	struct klp_site *site;
 
@@ -182,7 +183,7 @@ static int klp_redirect_func(struct klp_func *func)
 	return 0;
 }
 
-static void klp_restore_func(struct klp_func *func)
+VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
 {
 	struct klp_site *site;
 	unsigned long loc;

@@ -10,6 +10,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/livepatch.h>
 
 #include "internal.h"
@@ -64,6 +65,21 @@ struct klp_state *klp_get_prev_state(unsigned long id)
 }
 EXPORT_SYMBOL_GPL(klp_get_prev_state);
 
+/*
+ * May @patch take over a state that an installed patch declares? Only
+ * with a version at least as new; and a replacing patch must declare
+ * every installed state, as nothing else would maintain it.
+ */
+VISIBLE_IF_KUNIT
+bool klp_state_compatible(struct klp_patch *patch, struct klp_state *old)
+{
+	struct klp_state *mine = klp_get_state(patch, old->id);
+
+	if (!mine)
+		return !patch->replace;
+	return mine->version >= old->version;
+}
+
 /**
  * klp_states_compatible() - may this patch join the installed ones?
  * @patch:	the patch about to be enabled
@@ -73,20 +89,12 @@ EXPORT_SYMBOL_GPL(klp_get_prev_state);
  */
 bool klp_states_compatible(struct klp_patch *patch)
 {
-	struct klp_state *old, *mine;
 	struct klp_patch *installed;
+	struct klp_state *old;
 
-	klp_for_each_patch(installed) {
-		klp_for_each_state(installed, old) {
-			mine = klp_get_state(patch, old->id);
-			if (!mine) {
-				if (patch->replace)
-					return false;
-				continue;
-			}
-			if (mine->version < old->version)
+	klp_for_each_patch(installed)
+		klp_for_each_state(installed, old)
+			if (!klp_state_compatible(patch, old))
 				return false;
-		}
-	}
 	return true;
 }

@@ -34,6 +34,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/cpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -65,18 +66,6 @@ static unsigned int klp_rounds;
  * function of the patch in transition, sorted by address. Replaced under
  * klp_mutex; read with preemption disabled (RCU-sched).
  */
-struct klp_span {
-	unsigned long start;
-	unsigned long end;
-	const char *name;
-};
-
-struct klp_spans {
-	struct rcu_head rcu;
-	unsigned int nr;
-	struct klp_span span[];
-};
-
 static struct klp_spans __rcu *klp_leaving;
 
 /*
@@ -135,7 +124,8 @@ static int klp_span_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal)
+VISIBLE_IF_KUNIT
+struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal)
 {
 	struct klp_spans *spans;
 	struct klp_object *obj;
@@ -184,8 +174,9 @@ static void klp_spans_publish(struct klp_spans *spans)
 }
 
 /* The span holding addr, if any: the last span starting at or below it. */
-static const struct klp_span *klp_spans_find(const struct klp_spans *spans,
-					     unsigned long addr)
+VISIBLE_IF_KUNIT
+const struct klp_span *klp_spans_find(const struct klp_spans *spans,
+				      unsigned long addr)
 {
 	unsigned int lo = 0, hi = spans->nr;
 

@@ -215,16 +215,22 @@ def unmet(wanted, actual):
     return out
 
 
-def fragments(paths, arch):
+def fragments(paths, arch, core):
+    """base.config, then the architecture's, then the core's if it has
+    one (options that only exist with that core)."""
     d = os.path.join(paths.repo, "tests", "configs")
-    return [os.path.join(d, "base.config"), os.path.join(d, arch.name + ".config")]
+    out = [os.path.join(d, "base.config"),
+           os.path.join(d, arch.name + ".config")]
+    if os.path.exists(os.path.join(d, core + ".config")):
+        out.append(os.path.join(d, core + ".config"))
+    return out
 
 
 def configure(paths, tree, core, arch):
     """tinyconfig + the fragments + olddefconfig, redone only when an input
     changed; then check that every option of the fragments took effect."""
     kbuild = paths.kbuild(core, arch)
-    frags = fragments(paths, arch)
+    frags = fragments(paths, arch, core)
     tree_id = util.read_stamp(tree + ".stamp") if tree != paths.src else \
         util.read_stamp(os.path.join(paths.o, "src", ".extracted"))
     want = util.digest(tree, tree_id, util.file_digest(*frags))
@@ -271,9 +277,14 @@ def build(paths, tree, core, arch, jobs):
     log = paths.log(f"build-{core}-{arch.name}")
     if os.path.exists(log):
         os.unlink(log)
-    util.run(["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
-             + arch.make_vars() + [arch.target, "modules"],
-             log=log, env=build_env(paths))
+    cmd = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
+           + arch.make_vars() + [arch.target, "modules"])
+    # Once seen here: a parallel build that lost one object. make is
+    # incremental, so a second run costs little; a real error fails again.
+    if util.run(cmd, log=log, env=build_env(paths), check=False) != 0:
+        util.say(f"    build of {arch.name} failed, retrying once "
+                 f"(see {log})")
+        util.run(cmd, log=log, env=build_env(paths))
     image = os.path.join(kbuild, arch.image)
     if not os.path.exists(image):
         raise HarnessError(f"{arch.name}: build produced no {arch.image}")
@@ -324,6 +335,31 @@ def _cross_gcc(paths, arch, src, out, log):
         return
     util.run(["ccache", arch.cross + "gcc", "-O2", "-Wall", "-D_GNU_SOURCE=",
               "-o", out, src], log=log, env=build_env(paths))
+
+
+def _build_dir_suite(paths, core, arch, src, work, dst, log):
+    """A directory of kselftest-style tests: its executable *.sh, the other
+    *.sh they source, and the modules of its Kbuild built against the
+    kernel. Returns the test scripts."""
+    if os.path.exists(work):
+        shutil.rmtree(work)
+    sync_tree(src, work)
+    mods = []
+    if (os.path.exists(os.path.join(work, "Kbuild"))
+            or os.path.exists(os.path.join(work, "Makefile"))):
+        mods = _make_modules(paths, core, arch, work, log)
+    progs = sorted(f for f in os.listdir(work)
+                   if f.endswith(".sh")
+                   and os.stat(os.path.join(work, f)).st_mode & stat.S_IXUSR)
+    if not progs:
+        raise HarnessError(f"no executable *.sh in {src}")
+    os.makedirs(dst)
+    for f in os.listdir(work):
+        p = os.path.join(work, f)
+        if os.path.isfile(p) and (f.endswith(".sh") or f in mods
+                                  or f == "settings"):
+            shutil.copy2(p, dst)
+    return progs
 
 
 class Suite:
@@ -385,33 +421,22 @@ def build_selftests(paths, tree, core, arch, extra_dir, wanted):
                          os.path.join(dst, "test_modules"))
         suites.append(Suite("upstream-livepatch", "livepatch", progs))
 
+    dirs = []
+    if "klpcore-selftests" in wanted:
+        dirs.append(("klpcore-selftests", "klpcore",
+                     os.path.join(paths.repo, "tests", "selftests")))
     if "extra" in wanted:
         if not extra_dir:
             raise HarnessError("suite 'extra' needs EXTRA_SELFTESTS=DIR")
         if not os.path.isdir(extra_dir):
             raise HarnessError(f"EXTRA_SELFTESTS: {extra_dir} is not a "
                                "directory")
-        ex = os.path.join(work, "extra")
-        if os.path.exists(ex):
-            shutil.rmtree(ex)
-        sync_tree(extra_dir, ex)
-        mods = []
-        if (os.path.exists(os.path.join(ex, "Kbuild"))
-                or os.path.exists(os.path.join(ex, "Makefile"))):
-            mods = _make_modules(paths, core, arch, ex, log)
-        progs = sorted(f for f in os.listdir(ex)
-                       if f.endswith(".sh")
-                       and os.stat(os.path.join(ex, f)).st_mode & stat.S_IXUSR)
-        if not progs:
-            raise HarnessError(f"EXTRA_SELFTESTS: no executable *.sh in "
-                               f"{extra_dir}")
-        dst = os.path.join(inst, "extra")
-        os.makedirs(dst)
-        for f in os.listdir(ex):
-            p = os.path.join(ex, f)
-            if os.path.isfile(p) and (f.endswith(".sh") or f in mods):
-                shutil.copy2(p, dst)
-        suites.append(Suite("extra", "extra", progs))
+        dirs.append(("extra", "extra", extra_dir))
+    for name, collection, src in dirs:
+        progs = _build_dir_suite(paths, core, arch, src,
+                                 os.path.join(work, collection),
+                                 os.path.join(inst, collection), log)
+        suites.append(Suite(name, collection, progs))
 
     with open(os.path.join(inst, "kselftest-list.txt"), "w") as f:
         for s in suites:

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kunit.c - KUnit suites for the internals of the klpcore core
+ *
+ *   klpcore_site    the implementation stack of a patched function entry,
+ *                   on a real ftrace site: push, pop, no-op entries, and
+ *                   which implementation each universe sees
+ *   klpcore_spans   the table of code that tasks must leave, built from a
+ *                   patch and searched while a stack is walked
+ *   klpcore_state   system state lookups and compatibility
+ *   klpcore_shadow  shadow variables
+ */
+
+#include <kunit/test.h>
+#include <linux/kallsyms.h>
+#include <linux/livepatch.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/* A function to patch, and its replacements. */
+noinline int klp_kunit_target(int x);
+noinline int klp_kunit_target(int x)
+{
+	return x + 1;
+}
+
+noinline int klp_kunit_impl_a(int x);
+noinline int klp_kunit_impl_a(int x)
+{
+	return x + 100;
+}
+
+noinline int klp_kunit_impl_b(int x);
+noinline int klp_kunit_impl_b(int x)
+{
+	return x + 200;
+}
+
+/* Call through a pointer the compiler cannot see through. */
+static int (*volatile klp_kunit_call)(int) = klp_kunit_target;
+
+static void klp_kunit_func(struct kunit *test, struct klp_func *func,
+			   void *new_func, bool nop)
+{
+	memset(func, 0, sizeof(*func));
+	func->old_name = "klp_kunit_target";
+	func->old_func = klp_kunit_target;
+	func->new_func = nop ? (void *)klp_kunit_target : new_func;
+	func->nop = nop;
+	INIT_LIST_HEAD(&func->stack_node);
+	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(
+		(unsigned long)func->old_func, &func->old_size, NULL));
+	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(
+		(unsigned long)func->new_func, &func->new_size, NULL));
+}
+
+static void klp_site_stack_test(struct kunit *test)
+{
+	struct klp_func a, b;
+	unsigned long start, size;
+	int saved = current->patch_state;
+
+	klp_kunit_func(test, &a, klp_kunit_impl_a, false);
+	klp_kunit_func(test, &b, klp_kunit_impl_b, false);
+
+	mutex_lock(&klp_mutex);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&a), 0);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	KUNIT_EXPECT_NULL(test, klp_func_below(&a));
+
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&b), 0);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 201);
+	KUNIT_EXPECT_PTR_EQ(test, klp_func_below(&b), &a);
+
+	/* What a task would leave, in each direction. */
+	klp_leaving_range(&b, KLP_TRANSITION_PATCHED, &start, &size);
+	KUNIT_EXPECT_EQ(test, start, (unsigned long)klp_kunit_impl_a);
+	KUNIT_EXPECT_EQ(test, size, a.new_size);
+	klp_leaving_range(&a, KLP_TRANSITION_PATCHED, &start, &size);
+	KUNIT_EXPECT_EQ(test, start, (unsigned long)klp_kunit_target);
+	klp_leaving_range(&b, KLP_TRANSITION_UNPATCHED, &start, &size);
+	KUNIT_EXPECT_EQ(test, start, (unsigned long)klp_kunit_impl_b);
+
+	/* During a transition each universe sees its own implementation. */
+	b.transition = true;
+	current->patch_state = KLP_TRANSITION_UNPATCHED;
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	current->patch_state = KLP_TRANSITION_PATCHED;
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 201);
+	current->patch_state = saved;
+	b.transition = false;
+
+	klp_restore_func(&b);
+	KUNIT_EXPECT_FALSE(test, b.patched);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	klp_restore_func(&a);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+	mutex_unlock(&klp_mutex);
+}
+
+static void klp_site_nop_test(struct kunit *test)
+{
+	struct klp_func a, nop;
+	int saved = current->patch_state;
+
+	klp_kunit_func(test, &a, klp_kunit_impl_a, false);
+	klp_kunit_func(test, &nop, NULL, true);
+
+	mutex_lock(&klp_mutex);
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&a), 0);
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&nop), 0);
+	/* A no-op on top runs the original code... */
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(5), 6);
+	/* ...while the old universe still sees the patch below it. */
+	nop.transition = true;
+	current->patch_state = KLP_TRANSITION_UNPATCHED;
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(5), 105);
+	current->patch_state = saved;
+	nop.transition = false;
+
+	klp_restore_func(&nop);
+	klp_restore_func(&a);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(5), 6);
+	mutex_unlock(&klp_mutex);
+}
+
+static struct kunit_case klp_site_cases[] = {
+	KUNIT_CASE(klp_site_stack_test),
+	KUNIT_CASE(klp_site_nop_test),
+	{}
+};
+
+static struct kunit_suite klp_site_suite = {
+	.name = "klpcore_site",
+	.test_cases = klp_site_cases,
+};
+
+/* Spans --------------------------------------------------------------------- */
+
+static void klp_spans_find_test(struct kunit *test)
+{
+	struct klp_spans *s;
+
+	s = kunit_kzalloc(test, struct_size(s, span, 3), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->nr = 3;
+	s->span[0] = (struct klp_span){ 0x1000, 0x1100, "a" };
+	s->span[1] = (struct klp_span){ 0x2000, 0x2040, "b" };
+	s->span[2] = (struct klp_span){ 0x2040, 0x3000, "c" };
+
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, 0xfff));
+	KUNIT_EXPECT_STREQ(test, klp_spans_find(s, 0x1000)->name, "a");
+	KUNIT_EXPECT_STREQ(test, klp_spans_find(s, 0x10ff)->name, "a");
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, 0x1100));
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, 0x1fff));
+	KUNIT_EXPECT_STREQ(test, klp_spans_find(s, 0x203f)->name, "b");
+	KUNIT_EXPECT_STREQ(test, klp_spans_find(s, 0x2040)->name, "c");
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, 0x3000));
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, ~0UL));
+
+	s->nr = 0;
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, 0x1000));
+}
+
+static void klp_spans_build_test(struct kunit *test)
+{
+	struct klp_patch patch = { };
+	struct klp_object obj = { };
+	struct klp_func a, b;
+	struct klp_spans *s;
+	unsigned long mid;
+
+	klp_kunit_func(test, &a, klp_kunit_impl_a, false);
+	klp_kunit_func(test, &b, klp_kunit_impl_b, false);
+	INIT_LIST_HEAD(&patch.obj_list);
+	INIT_LIST_HEAD(&obj.func_list);
+	list_add_tail(&obj.node, &patch.obj_list);
+	list_add_tail(&b.node, &obj.func_list);
+
+	mutex_lock(&klp_mutex);
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&a), 0);
+	KUNIT_ASSERT_EQ(test, klp_redirect_func(&b), 0);
+
+	/* Only patched objects count. */
+	s = klp_spans_build(&patch, KLP_TRANSITION_PATCHED);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->nr, 0);
+	kvfree(s);
+
+	obj.patched = true;
+	s = klp_spans_build(&patch, KLP_TRANSITION_PATCHED);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, s->nr, 1);
+	/* Patching b: tasks must leave a, the implementation it covers. */
+	mid = (unsigned long)klp_kunit_impl_a + a.new_size / 2;
+	KUNIT_EXPECT_NOT_NULL(test, klp_spans_find(s, mid));
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s,
+					(unsigned long)klp_kunit_impl_b));
+	kvfree(s);
+
+	s = klp_spans_build(&patch, KLP_TRANSITION_UNPATCHED);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_NOT_NULL(test, klp_spans_find(s,
+					(unsigned long)klp_kunit_impl_b));
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, mid));
+	kvfree(s);
+
+	klp_restore_func(&b);
+	klp_restore_func(&a);
+	mutex_unlock(&klp_mutex);
+}
+
+static struct kunit_case klp_spans_cases[] = {
+	KUNIT_CASE(klp_spans_find_test),
+	KUNIT_CASE(klp_spans_build_test),
+	{}
+};
+
+static struct kunit_suite klp_spans_suite = {
+	.name = "klpcore_spans",
+	.test_cases = klp_spans_cases,
+};
+
+/* States ---------------------------------------------------------------------- */
+
+static void klp_state_test(struct kunit *test)
+{
+	struct klp_state mine[] = { { .id = 7, .version = 2 },
+				    { .id = 9, .version = 1 }, { } };
+	struct klp_state old_same = { .id = 7, .version = 2 };
+	struct klp_state old_newer = { .id = 7, .version = 3 };
+	struct klp_state old_other = { .id = 8, .version = 1 };
+	struct klp_patch patch = { .states = mine };
+
+	KUNIT_EXPECT_PTR_EQ(test, klp_get_state(&patch, 9), &mine[1]);
+	KUNIT_EXPECT_NULL(test, klp_get_state(&patch, 8));
+	/* The terminator (id 0) is never a state. */
+	KUNIT_EXPECT_NULL(test, klp_get_state(&patch, 0));
+
+	KUNIT_EXPECT_TRUE(test, klp_state_compatible(&patch, &old_same));
+	KUNIT_EXPECT_FALSE(test, klp_state_compatible(&patch, &old_newer));
+	KUNIT_EXPECT_TRUE(test, klp_state_compatible(&patch, &old_other));
+	patch.replace = true;
+	KUNIT_EXPECT_FALSE(test, klp_state_compatible(&patch, &old_other));
+
+	patch.states = NULL;
+	KUNIT_EXPECT_NULL(test, klp_get_state(&patch, 7));
+}
+
+static struct kunit_case klp_state_cases[] = {
+	KUNIT_CASE(klp_state_test),
+	{}
+};
+
+static struct kunit_suite klp_state_suite = {
+	.name = "klpcore_state",
+	.test_cases = klp_state_cases,
+};
+
+/* Shadow variables ------------------------------------------------------------- */
+
+#define KLP_KUNIT_ID	0x6b756e6974UL	/* no patch uses it */
+
+static int klp_kunit_ctor_calls;
+static int klp_kunit_dtor_calls;
+
+static int klp_kunit_ctor(void *obj, void *data, void *arg)
+{
+	klp_kunit_ctor_calls++;
+	if (!arg)
+		return -EINVAL;
+	*(int *)data = *(int *)arg;
+	return 0;
+}
+
+static void klp_kunit_dtor(void *obj, void *data)
+{
+	klp_kunit_dtor_calls++;
+}
+
+static void klp_shadow_test(struct kunit *test)
+{
+	int obj1, obj2, init = 42, *p, *q;
+
+	klp_kunit_ctor_calls = 0;
+	klp_kunit_dtor_calls = 0;
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj1, KLP_KUNIT_ID));
+
+	p = klp_shadow_alloc(&obj1, KLP_KUNIT_ID, sizeof(int), GFP_KERNEL,
+			     klp_kunit_ctor, &init);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, *p, 42);
+	KUNIT_EXPECT_PTR_EQ(test, klp_shadow_get(&obj1, KLP_KUNIT_ID),
+			    (void *)p);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj1, KLP_KUNIT_ID + 1));
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj2, KLP_KUNIT_ID));
+
+	/* get_or_alloc finds the existing one; its ctor does not run. */
+	q = klp_shadow_get_or_alloc(&obj1, KLP_KUNIT_ID, sizeof(int),
+				    GFP_KERNEL, klp_kunit_ctor, &init);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_EQ(test, klp_kunit_ctor_calls, 1);
+
+	/* Without a ctor the data starts zeroed. */
+	q = klp_shadow_get_or_alloc(&obj2, KLP_KUNIT_ID, sizeof(int),
+				    GFP_KERNEL, NULL, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_EQ(test, *q, 0);
+
+	/* A failing ctor attaches nothing. */
+	KUNIT_EXPECT_NULL(test, klp_shadow_alloc(&obj2, KLP_KUNIT_ID + 1,
+						 sizeof(int), GFP_KERNEL,
+						 klp_kunit_ctor, NULL));
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj2, KLP_KUNIT_ID + 1));
+
+	klp_shadow_free(&obj1, KLP_KUNIT_ID, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_calls, 1);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj1, KLP_KUNIT_ID));
+	KUNIT_EXPECT_NOT_NULL(test, klp_shadow_get(&obj2, KLP_KUNIT_ID));
+
+	/* Freeing a missing one is a no-op. */
+	klp_shadow_free(&obj1, KLP_KUNIT_ID, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_calls, 1);
+
+	KUNIT_ASSERT_NOT_NULL(test, klp_shadow_alloc(&obj1, KLP_KUNIT_ID,
+						     sizeof(int), GFP_KERNEL,
+						     NULL, NULL));
+	klp_shadow_free_all(KLP_KUNIT_ID, klp_kunit_dtor);
+	KUNIT_EXPECT_EQ(test, klp_kunit_dtor_calls, 3);
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj1, KLP_KUNIT_ID));
+	KUNIT_EXPECT_NULL(test, klp_shadow_get(&obj2, KLP_KUNIT_ID));
+}
+
+static struct kunit_case klp_shadow_cases[] = {
+	KUNIT_CASE(klp_shadow_test),
+	{}
+};
+
+static struct kunit_suite klp_shadow_suite = {
+	.name = "klpcore_shadow",
+	.test_cases = klp_shadow_cases,
+};
+
+kunit_test_suites(&klp_site_suite, &klp_spans_suite, &klp_state_suite,
+		  &klp_shadow_suite);

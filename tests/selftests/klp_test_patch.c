@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A live patch for klp_test_target: the value becomes 2 and the sleeping
+ * function returns at once.
+ */
+#include <linux/livepatch.h>
+#include <linux/module.h>
+
+static int klp_test_patched_value(void)
+{
+	return 2;
+}
+
+static void klp_test_patched_sleep(void)
+{
+}
+
+static struct klp_func klp_test_funcs[] = {
+	{
+		.old_name = "klp_test_target_value",
+		.new_func = klp_test_patched_value,
+	}, {
+		.old_name = "klp_test_target_sleep",
+		.new_func = klp_test_patched_sleep,
+	}, { }
+};
+
+static struct klp_object klp_test_objs[] = {
+	{
+		.name = "klp_test_target",
+		.funcs = klp_test_funcs,
+	}, { }
+};
+
+static struct klp_patch klp_test_patch = {
+	.mod = THIS_MODULE,
+	.objs = klp_test_objs,
+};
+
+static int __init klp_test_patch_init(void)
+{
+	return klp_enable_patch(&klp_test_patch);
+}
+
+static void __exit klp_test_patch_exit(void)
+{
+}
+
+module_init(klp_test_patch_init);
+module_exit(klp_test_patch_exit);
+MODULE_LICENSE("GPL");
+MODULE_INFO(livepatch, "Y");
+MODULE_DESCRIPTION("klpcore selftests: a patch of klp_test_target");

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A module for live patches to patch, with functions a test can call and
+ * a function a task can sleep in.
+ *
+ * debugfs: /sys/kernel/debug/klp_test_target/
+ *   value         reading calls klp_test_target_value(): 1, patched 2
+ *   sleep         reading sleeps in klp_test_target_sleep() until release
+ *   sleepers      how many tasks are inside klp_test_target_sleep()
+ *   release       writing 1 lets every sleeper leave
+ *   kthread_pid   pid of the sleeping kthread (module parameter kthread=1)
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/wait.h>
+
+/* Keep the patched functions whole and called by their own names. */
+#define KLP_TEST_PATCHABLE noinline __attribute__((__noipa__))
+
+static bool kthread;
+module_param(kthread, bool, 0400);
+MODULE_PARM_DESC(kthread, "start a kthread that sleeps in the function");
+
+static DECLARE_WAIT_QUEUE_HEAD(klp_test_wq);
+static bool klp_test_released;
+static atomic_t klp_test_sleepers = ATOMIC_INIT(0);
+static struct task_struct *klp_test_thread;
+static struct dentry *klp_test_dir;
+
+KLP_TEST_PATCHABLE int klp_test_target_value(void)
+{
+	return 1;
+}
+EXPORT_SYMBOL_GPL(klp_test_target_value);
+
+KLP_TEST_PATCHABLE void klp_test_target_sleep(void)
+{
+	atomic_inc(&klp_test_sleepers);
+	/* Fake signals and wake-ups must not make the task leave early. */
+	while (!READ_ONCE(klp_test_released) && !kthread_should_stop())
+		wait_event_interruptible_timeout(klp_test_wq,
+						 READ_ONCE(klp_test_released),
+						 HZ);
+	atomic_dec(&klp_test_sleepers);
+}
+EXPORT_SYMBOL_GPL(klp_test_target_sleep);
+
+static int value_get(void *data, u64 *val)
+{
+	*val = klp_test_target_value();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(value_fops, value_get, NULL, "%llu\n");
+
+static int sleep_get(void *data, u64 *val)
+{
+	klp_test_target_sleep();
+	*val = 0;
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(sleep_fops, sleep_get, NULL, "%llu\n");
+
+static int sleepers_get(void *data, u64 *val)
+{
+	*val = atomic_read(&klp_test_sleepers);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(sleepers_fops, sleepers_get, NULL, "%llu\n");
+
+static int release_set(void *data, u64 val)
+{
+	WRITE_ONCE(klp_test_released, !!val);
+	wake_up_all(&klp_test_wq);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(release_fops, NULL, release_set, "%llu\n");
+
+static int kthread_pid_get(void *data, u64 *val)
+{
+	*val = klp_test_thread ? task_pid_nr(klp_test_thread) : 0;
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(kthread_pid_fops, kthread_pid_get, NULL, "%llu\n");
+
+static int klp_test_sleeper_fn(void *unused)
+{
+	klp_test_target_sleep();
+	/* Outside the patched set from here on, until we are stopped. */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 10);
+	return 0;
+}
+
+static int __init klp_test_target_init(void)
+{
+	klp_test_dir = debugfs_create_dir("klp_test_target", NULL);
+	debugfs_create_file("value", 0444, klp_test_dir, NULL, &value_fops);
+	debugfs_create_file("sleep", 0444, klp_test_dir, NULL, &sleep_fops);
+	debugfs_create_file("sleepers", 0444, klp_test_dir, NULL,
+			    &sleepers_fops);
+	debugfs_create_file("release", 0200, klp_test_dir, NULL,
+			    &release_fops);
+	debugfs_create_file("kthread_pid", 0444, klp_test_dir, NULL,
+			    &kthread_pid_fops);
+
+	if (kthread) {
+		klp_test_thread = kthread_run(klp_test_sleeper_fn, NULL,
+					      "klp_test_sleeper");
+		if (IS_ERR(klp_test_thread)) {
+			debugfs_remove_recursive(klp_test_dir);
+			return PTR_ERR(klp_test_thread);
+		}
+	}
+	return 0;
+}
+
+static void __exit klp_test_target_exit(void)
+{
+	release_set(NULL, 1);
+	if (klp_test_thread)
+		kthread_stop(klp_test_thread);
+	debugfs_remove_recursive(klp_test_dir);
+}
+
+module_init(klp_test_target_init);
+module_exit(klp_test_target_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("klpcore selftests: a module to patch");

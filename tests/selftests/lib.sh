@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of klpcore's own selftests (sourced, not run). Exit status of a
+# test: 0 pass, 1 fail, 4 skip (kselftest's convention).
+
+SYSFS=/sys/kernel/livepatch
+TARGET=/sys/kernel/debug/klp_test_target
+PATCH=klp_test_patch
+
+# Give up: say why, clean up what we can, fail.
+fail() {
+	echo "not ok: $*"
+	cleanup
+	exit 1
+}
+
+skip() {
+	echo "skip: $*"
+	cleanup
+	exit 4
+}
+
+say() {
+	echo "# $*"
+	echo "klp-selftest: $*" > /dev/kmsg
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	local tenths=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < tenths; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+sysfs_is() {		# sysfs_is RELPATH VALUE
+	[ "$(cat "$SYSFS/$1" 2>/dev/null)" = "$2" ]
+}
+
+gone() {
+	[ ! -e "$1" ]
+}
+
+value_is() {
+	[ "$(cat "$TARGET/value")" = "$1" ]
+}
+
+state_of() {
+	cat "/proc/$1/patch_state"
+}
+
+is_klpcore() {
+	dmesg | grep -q 'livepatch: klpcore on'
+}
+
+# Remember where the kernel log stands; dmesg_since prints what followed.
+mark_log() {
+	LOG_MARK="klp-selftest mark $RANDOM$RANDOM"
+	echo "$LOG_MARK" > /dev/kmsg
+}
+
+dmesg_since() {
+	dmesg | awk -v m="$LOG_MARK" 'p; index($0, m) { p = 1 }'
+}
+
+# Disable and remove the test patch, release sleepers, unload modules.
+cleanup() {
+	[ -e "$TARGET/release" ] && echo 1 > "$TARGET/release"
+	if [ -e "$SYSFS/$PATCH/enabled" ]; then
+		if sysfs_is "$PATCH/transition" 1; then
+			echo 1 > "$SYSFS/$PATCH/force" 2>/dev/null
+		fi
+		wait_for 10 sysfs_is "$PATCH/transition" 0
+		echo 0 > "$SYSFS/$PATCH/enabled" 2>/dev/null
+		wait_for 15 gone "$SYSFS/$PATCH"
+	fi
+	wait
+	rmmod $PATCH 2>/dev/null
+	rmmod klp_test_target 2>/dev/null
+	return 0
+}
+
+cd "$(dirname "$0")" || exit 1
+[ "$(id -u)" = 0 ] || skip "must run as root"
+[ -d "$SYSFS" ] || skip "no $SYSFS: live patching is not enabled"
