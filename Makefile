@@ -34,7 +34,7 @@ ifneq ($(EXTRA_SELFTESTS),)
   CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"
 endif
 
-.PHONY: check demo deps harness-unit help
+.PHONY: check demo deps harness-unit help lint
 
 check:
 	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" $(CHECK_FLAGS)
@@ -51,3 +51,8 @@ harness-unit:
 
 help:
 	@sed -n '3,20p' Makefile
+
+# checkpatch --strict, kernel-doc, sparse and W=1 over klpcore's kernel
+# code (needs a klpcore tree, prepared by make check CORE=klpcore).
+lint:
+	@tests/lint.sh "$(O)" "$(firstword $(ARCHES))"

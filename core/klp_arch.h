@@ -35,8 +35,6 @@
  */
 typedef bool (*klp_walk_fn)(void *cookie, unsigned long addr);
 
-#include <klp_backend.h>
-
 /**
  * klp_arch_walk_reliable() - walk the kernel stack of a task, reliably
  * @task:	a task that is not running, or current
@@ -59,10 +57,11 @@ typedef bool (*klp_walk_fn)(void *cookie, unsigned long addr);
  * metadata, or @fn returning false.
  *
  * Mandatory.
+ *
+ * Return: 0 for a complete and trustworthy walk, -EINVAL otherwise.
  */
-#ifndef klp_arch_walk_reliable
-#error "klpcore backend: klp_arch_walk_reliable() is mandatory"
-#endif
+static inline int klp_arch_walk_reliable(struct task_struct *task,
+					 klp_walk_fn fn, void *cookie);
 
 /**
  * klp_arch_set_pc() - continue a traced function in its replacement
@@ -79,9 +78,8 @@ typedef bool (*klp_walk_fn)(void *cookie, unsigned long addr);
  *
  * Mandatory; there is no safe default.
  */
-#ifndef klp_arch_set_pc
-#error "klpcore backend: klp_arch_set_pc() is mandatory"
-#endif
+static __always_inline void klp_arch_set_pc(struct ftrace_regs *fregs,
+					    unsigned long pc);
 
 /**
  * klp_arch_ftrace_location() - the ftrace site of a function
@@ -89,14 +87,26 @@ typedef bool (*klp_walk_fn)(void *cookie, unsigned long addr);
  *
  * Context: process context, klp_mutex held.
  *
+ * Architectures whose ABI has several entry points (ppc64 ELFv2: global
+ * and local entry) map the symbol address to the one site that every call
+ * passes.
+ *
  * Return: the address of the patchable call site (fentry, mcount,
  * patchable entry) that ftrace knows for this function, or 0 when the
- * function cannot be traced. Architectures whose ABI has several entry
- * points (ppc64 ELFv2: global and local entry) map the symbol address to
- * the one site that every call passes.
+ * function cannot be traced.
  *
  * Mandatory (usually one line: ftrace_location()).
  */
+static inline unsigned long klp_arch_ftrace_location(unsigned long func_addr);
+
+#include <klp_backend.h>
+
+#ifndef klp_arch_walk_reliable
+#error "klpcore backend: klp_arch_walk_reliable() is mandatory"
+#endif
+#ifndef klp_arch_set_pc
+#error "klpcore backend: klp_arch_set_pc() is mandatory"
+#endif
 #ifndef klp_arch_ftrace_location
 #error "klpcore backend: klp_arch_ftrace_location() is mandatory"
 #endif

@@ -37,22 +37,32 @@ noinline int klp_kunit_impl_b(int x)
 	return x + 200;
 }
 
-/* Call through a pointer the compiler cannot see through. */
-static int (*volatile klp_kunit_call)(int) = klp_kunit_target;
+/* Call the target through a pointer the compiler cannot see through. */
+static int klp_kunit_call(int x)
+{
+	int (*fn)(int) = klp_kunit_target;
+
+	OPTIMIZER_HIDE_VAR(fn);
+	return fn(x);
+}
 
 static void klp_kunit_func(struct kunit *test, struct klp_func *func,
 			   void *new_func, bool nop)
 {
+	unsigned long old = (unsigned long)klp_kunit_target;
+
 	memset(func, 0, sizeof(*func));
 	func->old_name = "klp_kunit_target";
 	func->old_func = klp_kunit_target;
 	func->new_func = nop ? (void *)klp_kunit_target : new_func;
 	func->nop = nop;
 	INIT_LIST_HEAD(&func->stack_node);
-	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(
-		(unsigned long)func->old_func, &func->old_size, NULL));
-	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(
-		(unsigned long)func->new_func, &func->new_size, NULL));
+	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(old,
+							    &func->old_size,
+							    NULL));
+	KUNIT_ASSERT_TRUE(test,
+			  kallsyms_lookup_size_offset((unsigned long)func->new_func,
+						      &func->new_size, NULL));
 }
 
 static void klp_site_stack_test(struct kunit *test)
@@ -197,14 +207,13 @@ static void klp_spans_build_test(struct kunit *test)
 	/* Patching b: tasks must leave a, the implementation it covers. */
 	mid = (unsigned long)klp_kunit_impl_a + a.new_size / 2;
 	KUNIT_EXPECT_NOT_NULL(test, klp_spans_find(s, mid));
-	KUNIT_EXPECT_NULL(test, klp_spans_find(s,
-					(unsigned long)klp_kunit_impl_b));
+	KUNIT_EXPECT_NULL(test, klp_spans_find(s, (unsigned long)b.new_func));
 	kvfree(s);
 
 	s = klp_spans_build(&patch, KLP_TRANSITION_UNPATCHED);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_EXPECT_NOT_NULL(test, klp_spans_find(s,
-					(unsigned long)klp_kunit_impl_b));
+						   (unsigned long)b.new_func));
 	KUNIT_EXPECT_NULL(test, klp_spans_find(s, mid));
 	kvfree(s);
 

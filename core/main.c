@@ -26,7 +26,9 @@
 #include "internal.h"
 #include "klp_arch.h"
 
+/* Serializes every change of klpcore's data; see internal.h. */
 DEFINE_MUTEX(klp_mutex);
+/* Patches enabled or in transition, oldest first. klp_mutex. */
 LIST_HEAD(klp_patches);
 
 /* Callbacks ---------------------------------------------------------------- */

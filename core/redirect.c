@@ -221,6 +221,7 @@ VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
  *
  * All or nothing: on failure the functions pushed so far are removed.
  * Context: klp_mutex.
+ * Return: 0, or the error of the function that could not be pushed.
  */
 int klp_redirect_object(struct klp_object *obj)
 {
@@ -283,8 +284,9 @@ void klp_restore_patch(struct klp_patch *patch, bool nops_only)
  * klp_func_below() - the implementation under a function on its site
  * @func:	a pushed function
  *
+ * Context: klp_mutex.
  * Return: the klp_func just below @func, or NULL when @func sits right on
- * the original code. Context: klp_mutex.
+ * the original code.
  */
 struct klp_func *klp_func_below(struct klp_func *func)
 {

@@ -105,8 +105,8 @@ static int klp_resolve_section(Elf_Shdr *sechdrs, const char *strtab,
 	int ret;
 
 	/* The widths in the format must fit the kernel's name limits. */
-	BUILD_BUG_ON(MODULE_NAME_LEN < KLP_OBJNAME_MAX + 1 ||
-		     KSYM_NAME_LEN != KLP_SYMNAME_MAX + 1);
+	BUILD_BUG_ON(KLP_OBJNAME_MAX + 1 > MODULE_NAME_LEN ||
+		     KLP_SYMNAME_MAX + 1 != KSYM_NAME_LEN);
 
 	for (i = 0; i < n; i++) {
 		const char *symstr;
@@ -199,7 +199,8 @@ static int klp_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
  * module loads, and by klpcore for a module's sections when that module
  * is loaded. Sections of other objects are left alone.
  *
- * Context: may sleep. Return: 0, or a negative errno after an error line.
+ * Context: may sleep.
+ * Return: 0, or a negative errno after an error line.
  */
 int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
 			     const char *shstrtab, const char *strtab,
@@ -216,7 +217,8 @@ int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
  * @obj:	one of its module objects
  * @apply:	write (true) or clear (false)
  *
- * Context: klp_mutex. Return: 0 or a negative errno.
+ * Context: klp_mutex.
+ * Return: 0 or a negative errno.
  */
 int klp_object_relocs(struct klp_patch *patch, struct klp_object *obj,
 		      bool apply)

@@ -15,8 +15,13 @@
 
 #include "internal.h"
 
-#define klp_for_each_state(patch, state) \
-	for (state = (patch)->states; state && state->id; state++)
+/* A patch's states: an array ended by id 0, or none at all. */
+static struct klp_state *klp_next_state(struct klp_patch *patch,
+					struct klp_state *state)
+{
+	state = state ? state + 1 : patch->states;
+	return state && state->id ? state : NULL;
+}
 
 /**
  * klp_get_state() - a state that a patch declares
@@ -29,7 +34,8 @@ struct klp_state *klp_get_state(struct klp_patch *patch, unsigned long id)
 {
 	struct klp_state *state;
 
-	klp_for_each_state(patch, state)
+	for (state = klp_next_state(patch, NULL); state;
+	     state = klp_next_state(patch, state))
 		if (state->id == id)
 			return state;
 	return NULL;
@@ -93,7 +99,8 @@ bool klp_states_compatible(struct klp_patch *patch)
 	struct klp_state *old;
 
 	klp_for_each_patch(installed)
-		klp_for_each_state(installed, old)
+		for (old = klp_next_state(installed, NULL); old;
+		     old = klp_next_state(installed, old))
 			if (!klp_state_compatible(patch, old))
 				return false;
 	return true;

@@ -391,6 +391,7 @@ static void klp_retry_fn(struct work_struct *work)
 		klp_transition_try_finish();
 	mutex_unlock(&klp_mutex);
 }
+
 static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
 
 static void klp_set_all_states(int state)

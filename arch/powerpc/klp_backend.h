@@ -21,6 +21,7 @@ static inline int klp_arch_walk_reliable(struct task_struct *task,
 {
 	return arch_stack_walk_reliable(fn, cookie, task);
 }
+
 #define klp_arch_walk_reliable klp_arch_walk_reliable
 
 /*
@@ -34,6 +35,7 @@ static __always_inline void klp_arch_set_pc(struct ftrace_regs *fregs,
 {
 	ftrace_regs_set_instruction_pointer(fregs, pc);
 }
+
 #define klp_arch_set_pc klp_arch_set_pc
 
 /*
@@ -45,6 +47,7 @@ static inline unsigned long klp_arch_ftrace_location(unsigned long func_addr)
 {
 	return ftrace_location(func_addr);
 }
+
 #define klp_arch_ftrace_location klp_arch_ftrace_location
 
 #endif /* _KLPCORE_BACKEND_POWERPC_H */

@@ -22,6 +22,7 @@ static inline int klp_arch_walk_reliable(struct task_struct *task,
 {
 	return arch_stack_walk_reliable(fn, cookie, task);
 }
+
 #define klp_arch_walk_reliable klp_arch_walk_reliable
 
 /* The fentry trampoline reloads RIP from ftrace_regs on return. */
@@ -30,6 +31,7 @@ static __always_inline void klp_arch_set_pc(struct ftrace_regs *fregs,
 {
 	ftrace_regs_set_instruction_pointer(fregs, pc);
 }
+
 #define klp_arch_set_pc klp_arch_set_pc
 
 /* With IBT the fentry call follows ENDBR; ftrace_location() knows. */
@@ -37,6 +39,7 @@ static inline unsigned long klp_arch_ftrace_location(unsigned long func_addr)
 {
 	return ftrace_location(func_addr);
 }
+
 #define klp_arch_ftrace_location klp_arch_ftrace_location
 
 #endif /* _KLPCORE_BACKEND_X86_64_H */

@@ -17,9 +17,6 @@
 #include <linux/module.h>
 #include <linux/wait.h>
 
-/* Keep the patched functions whole and called by their own names. */
-#define KLP_TEST_PATCHABLE noinline __attribute__((__noipa__))
-
 static bool kthread;
 module_param(kthread, bool, 0400);
 MODULE_PARM_DESC(kthread, "start a kthread that sleeps in the function");
@@ -30,17 +27,22 @@ static atomic_t klp_test_sleepers = ATOMIC_INIT(0);
 static struct task_struct *klp_test_thread;
 static struct dentry *klp_test_dir;
 
-KLP_TEST_PATCHABLE int klp_test_target_value(void)
+/*
+ * The functions to patch: never inlined nor cloned, so that every call
+ * goes through their own ftrace site.
+ */
+noinline __attribute__((__noipa__)) int klp_test_target_value(void)
 {
 	return 1;
 }
 EXPORT_SYMBOL_GPL(klp_test_target_value);
 
-KLP_TEST_PATCHABLE void klp_test_target_sleep(void)
+noinline __attribute__((__noipa__)) void klp_test_target_sleep(void)
 {
 	atomic_inc(&klp_test_sleepers);
 	/* Fake signals and wake-ups must not make the task leave early. */
-	while (!READ_ONCE(klp_test_released) && !kthread_should_stop())
+	while (!READ_ONCE(klp_test_released) &&
+	       !((current->flags & PF_KTHREAD) && kthread_should_stop()))
 		wait_event_interruptible_timeout(klp_test_wq,
 						 READ_ONCE(klp_test_released),
 						 HZ);

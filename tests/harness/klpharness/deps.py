@@ -15,7 +15,7 @@ from .util import HarnessError, say
 COMMON = (
     "make", "gcc", "libc6-dev", "bc", "bison", "flex", "perl", "python3",
     "libelf-dev", "libssl-dev", "cpio", "xz-utils", "kmod", "ccache",
-    "linux-source-6.12", "mmdebstrap", "debian-archive-keyring",
+    "linux-source-6.12", "mmdebstrap", "debian-archive-keyring", "sparse",
 )
 
 

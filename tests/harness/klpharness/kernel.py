@@ -10,6 +10,7 @@ Layout under the build directory O:
   logs/                      build logs
 """
 
+import filecmp
 import os
 import re
 import shutil
@@ -90,43 +91,65 @@ def kernel_version(paths):
 # Preparation of a tree ------------------------------------------------------
 #
 # A core other than "upstream" is a hard-linked copy of the pristine tree
-# with a list of steps applied, each one self-contained: replace a
-# directory by a link to one of the project's, or apply a patch. Patched
-# files are written as new files (patch(1) does), so the pristine tree's
-# inodes are never modified.
+# with a list of steps applied, each one self-contained: put klpcore in
+# kernel/livepatch, or apply a patch. A step is (name, apply, every_run):
+# the name goes into the tree's stamp; an every_run step is idempotent and
+# re-applied on each run (copies of the project's files). Patched files
+# are written as new files (patch(1) does, and mirror() copies replace
+# whole files), so the pristine tree's inodes are never modified.
 
-def step_link_dir(rel, target):
-    """Step: replace the tree's directory rel by a symlink to target."""
-    def apply(tree):
-        path = os.path.join(tree, rel)
-        if os.path.islink(path) or os.path.isfile(path):
-            os.unlink(path)
-        elif os.path.isdir(path):
-            shutil.rmtree(path)
-        os.symlink(target, path)
-    return (f"link {rel} -> {target}", apply)
+def mirror(src, dst):
+    """Make dst a copy of src (file or directory): copy what differs,
+    keeping modification times so that make rebuilds only that, and
+    remove what src no longer has."""
+    if os.path.isfile(src):
+        if not (os.path.isfile(dst) and filecmp.cmp(src, dst, shallow=False)):
+            shutil.copy2(src, dst)
+        return
+    os.makedirs(dst, exist_ok=True)
+    want = set(os.listdir(src))
+    for name in os.listdir(dst):
+        if name not in want:
+            p = os.path.join(dst, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+    for name in want:
+        if name == "__pycache__":
+            continue
+        mirror(os.path.join(src, name), os.path.join(dst, name))
 
 
 def step_klpcore(repo):
     """Step: kernel/livepatch/ becomes klpcore's: the project's Kbuild and
-    core/Kconfig, and links to its core/ and arch/ folders. Nothing of the
-    stock directory stays."""
-    links = {"Kbuild": os.path.join(repo, "Kbuild"),
+    core/Kconfig, and copies of its core/ and arch/ folders. Nothing of
+    the stock directory stays.
+
+    Copies, not links: ccache resolves links when it makes paths relative,
+    which would give the core's files a __FILE__ outside the tree and hide
+    them from dynamic debug's "file kernel/livepatch/*" queries. The copy
+    is refreshed on every run (only changed files are written)."""
+    parts = {"Kbuild": os.path.join(repo, "Kbuild"),
              "Kconfig": os.path.join(repo, "core", "Kconfig"),
              "core": os.path.join(repo, "core"),
              "arch": os.path.join(repo, "arch")}
 
     def apply(tree):
         d = os.path.join(tree, "kernel", "livepatch")
-        if os.path.lexists(d):
-            if os.path.isdir(d) and not os.path.islink(d):
-                shutil.rmtree(d)
-            else:
+        if os.path.islink(d) or (os.path.exists(d) and not
+                                 os.path.exists(os.path.join(d, "core"))):
+            if os.path.islink(d):
                 os.unlink(d)
-        os.makedirs(d)
-        for name, target in links.items():
-            os.symlink(target, os.path.join(d, name))
-    return (f"klpcore {repo}", apply)
+            else:
+                shutil.rmtree(d)
+        os.makedirs(d, exist_ok=True)
+        for name, src in parts.items():
+            dst = os.path.join(d, name)
+            if os.path.islink(dst):
+                os.unlink(dst)
+            mirror(src, dst)
+    return (f"klpcore {repo}", apply, True)
 
 
 def check_klpcore_objects(kbuild):
@@ -156,7 +179,7 @@ def step_patch(patch, log):
     def apply(tree):
         util.run(["patch", "-p1", "--forward", "--batch", "-i", patch],
                  cwd=tree, log=log)
-    return (f"patch {patch} {util.file_digest(patch)}", apply)
+    return (f"patch {patch} {util.file_digest(patch)}", apply, False)
 
 
 def prepare_tree(paths, core, arch, steps):
@@ -170,15 +193,18 @@ def prepare_tree(paths, core, arch, steps):
         return paths.src
     tree = paths.tree(core, arch)
     src_stamp = util.read_stamp(os.path.join(paths.o, "src", ".extracted"))
-    want = util.digest(src_stamp, *[name for name, _ in steps])
+    want = util.digest(src_stamp, *[name for name, _, _ in steps])
     stamp = tree + ".stamp"
     if util.read_stamp(stamp) == want and os.path.isdir(tree):
+        for _, apply, every_run in steps:
+            if every_run:
+                apply(tree)
         return tree
     if os.path.exists(tree):
         shutil.rmtree(tree)
     os.makedirs(os.path.dirname(tree), exist_ok=True)
     util.run(["cp", "-al", paths.src, tree], log=paths.log(f"tree-{core}"))
-    for _, apply in steps:
+    for _, apply, _ in steps:
         apply(tree)
     util.write_stamp(stamp, want)
     return tree

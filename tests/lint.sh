@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The checks the kernel community runs on itself, over klpcore's kernel
+# code: checkpatch (--strict), kernel-doc, and a W=1 C=1 (sparse) build of
+# kernel/livepatch in the prepared klpcore tree of one architecture.
+# Usage: tests/lint.sh BUILD_DIR [ARCH]   (after make check has prepared it)
+set -u
+O=$(realpath "${1:-build}")
+ARCH_NAME=${2:-x86_64}
+KSRC=$O/src/linux-source-6.12
+TREE=$O/trees/klpcore-$ARCH_NAME
+KB=$O/kernels/klpcore-$ARCH_NAME
+cd "$(dirname "$0")/.." || exit 2
+status=0
+
+FILES=$(ls core/*.c core/*.h arch/*/*.h arch/*/*.c tests/selftests/*.c \
+	objtool-ext/*.c objtool-ext/*.h 2>/dev/null)
+
+# Known false positives, each with its reason:
+#  CAMELCASE  Elf_Shdr, Elf_Rela, Elf_Sym are the kernel's ELF type names.
+#  EXPORT_SYMBOL  checkpatch does not see DEFINE_STATIC_KEY_FALSE() as the
+#             definition that EXPORT_SYMBOL follows (the stock core too).
+out=$("$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse \
+	--ignore CAMELCASE,EXPORT_SYMBOL -f $FILES | grep -v '^total:')
+if [ -n "$out" ]; then
+	echo "$out"
+	status=1
+fi
+
+for f in $FILES; do
+	out=$("$KSRC/scripts/kernel-doc" -none -Wall "$f" 2>&1)
+	if [ -n "$out" ]; then
+		echo "$out"
+		status=1
+	fi
+done
+
+if [ -d "$KB" ]; then
+	make -s -C "$TREE" O="$KB" ARCH="$(grep -m1 -o 'ARCH=[a-z0-9_]*' \
+		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
+		CROSS_COMPILE="$(grep -m1 -o 'CROSS_COMPILE=[^ ]*' \
+		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
+		W=1 C=2 kernel/livepatch/ > "$O/logs/lint-sparse.log" 2>&1
+	if grep -E 'warning|error' "$O/logs/lint-sparse.log"; then
+		status=1
+	fi
+else
+	echo "lint: no klpcore $ARCH_NAME build in $O, sparse/W=1 skipped"
+	status=1
+fi
+
+[ $status = 0 ] && echo "lint: checkpatch, kernel-doc, sparse and W=1 clean"
+exit $status
