@@ -37,13 +37,20 @@ for f in $FILES; do
 done
 
 if [ -d "$KB" ]; then
-	make -s -C "$TREE" O="$KB" ARCH="$(grep -m1 -o 'ARCH=[a-z0-9_]*' \
+	make -C "$TREE" O="$KB" ARCH="$(grep -m1 -o 'ARCH=[a-z0-9_]*' \
 		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
 		CROSS_COMPILE="$(grep -m1 -o 'CROSS_COMPILE=[^ ]*' \
 		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
 		W=1 C=2 kernel/livepatch/ > "$O/logs/lint-sparse.log" 2>&1
 	if grep -E 'warning|error' "$O/logs/lint-sparse.log"; then
 		status=1
+	fi
+	checked=$(grep -c '^  CHECK ' "$O/logs/lint-sparse.log")
+	if [ "$checked" = 0 ]; then
+		echo "lint: sparse checked no file (see $O/logs/lint-sparse.log)"
+		status=1
+	else
+		echo "lint: sparse and W=1 over $checked files of kernel/livepatch"
 	fi
 else
 	echo "lint: no klpcore $ARCH_NAME build in $O, sparse/W=1 skipped"

@@ -170,13 +170,22 @@ def suite_counts(run, name, expected):
 
 
 def kunit_counts(run):
-    """All KUnit suites of a run, summed, with their seconds."""
+    """All KUnit suites of a run, summed, with their seconds.
+
+    A suite's results file nests its test cases one level (four spaces)
+    below the suite's own line: the cases are what is counted, the suite
+    line only when it has none.
+    """
     total = Counts()
     secs = 0.0
     for name, suite in run.suites.items():
         if not name.startswith("kunit:"):
             continue
-        counts, _ = count_ktap(suite.lines)
+        cases = [line[4:] for line in suite.lines
+                 if line.startswith("    ") and not line.startswith("     ")]
+        counts, _ = count_ktap(cases)
+        if counts.total == 0:
+            counts, _ = count_ktap(suite.lines)
         if counts.total == 0:
             counts.failed = 1
         total.add(counts)

@@ -91,12 +91,22 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(len(run.kernel_trouble()), 1)
 
     def test_kunit(self):
+        # Cases nested under the suite line are what counts.
         run = results.parse_console(stamped(
             "@klp@ begin kunit:klp_shadow\n@klp@ | KTAP version 1\n"
-            "@klp@ | 1..2\n@klp@ |     ok 1 sub\n@klp@ | ok 1 a\n"
-            "@klp@ | not ok 2 b\n@klp@ end kunit:klp_shadow 0\n"))
+            "@klp@ | 1..1\n@klp@ |     1..3\n@klp@ |     ok 1 x\n"
+            "@klp@ |     not ok 2 y\n@klp@ |     ok 3 z # SKIP\n"
+            "@klp@ |         ok 1 param\n"
+            "@klp@ | not ok 1 klp_shadow\n@klp@ end kunit:klp_shadow 0\n"))
         counts, _ = results.kunit_counts(run)
-        self.assertEqual((counts.passed, counts.failed), (1, 1))
+        self.assertEqual((counts.passed, counts.failed, counts.skipped),
+                         (1, 1, 1))
+        # Without nested cases the suite line counts.
+        run = results.parse_console(stamped(
+            "@klp@ begin kunit:s\n@klp@ | 1..1\n@klp@ | ok 1 s\n"
+            "@klp@ end kunit:s 0\n"))
+        counts, _ = results.kunit_counts(run)
+        self.assertEqual(counts.passed, 1)
 
 
 class KtapTest(unittest.TestCase):
