@@ -344,8 +344,13 @@ class Runner:
         cmd = qemu.command(arch, image, initrd, qemu.kernel_cmdline(arch))
         say(f"==> [{core}/{arch.name}] booting the demo guest")
 
+        finished = []
+
         def echo(line):
-            if results.MARK not in line:
+            # Everything after "done" is the planned exit of init.
+            if results.MARK + "done" in line:
+                finished.append(True)
+            if results.MARK not in line and not finished:
                 say("  | " + line)
 
         b = qemu.boot(cmd, os.path.join(out, "console.log"),

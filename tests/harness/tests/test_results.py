@@ -186,5 +186,37 @@ class MirrorTest(unittest.TestCase):
                              ["http://m1/debian", "http://m3/debian"])
 
 
+class TreeTest(unittest.TestCase):
+    def test_mirror(self):
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = os.path.join(d, "src"), os.path.join(d, "dst")
+            os.makedirs(os.path.join(src, "sub"))
+            for name, text in (("a.c", "a"), ("sub/b.c", "b"), ("c.c", "c")):
+                with open(os.path.join(src, name), "w") as f:
+                    f.write(text)
+            kernel.mirror(src, dst)
+            kept = os.stat(os.path.join(dst, "a.c")).st_mtime_ns
+            with open(os.path.join(src, "sub", "b.c"), "w") as f:
+                f.write("b2")
+            os.unlink(os.path.join(src, "c.c"))
+            kernel.mirror(src, dst)
+            with open(os.path.join(dst, "sub", "b.c")) as f:
+                self.assertEqual(f.read(), "b2")
+            self.assertFalse(os.path.exists(os.path.join(dst, "c.c")))
+            self.assertEqual(os.stat(os.path.join(dst, "a.c")).st_mtime_ns,
+                             kept)
+
+    def test_only_klpcore_objects(self):
+        with tempfile.TemporaryDirectory() as kb:
+            top = os.path.join(kb, "kernel", "livepatch")
+            os.makedirs(os.path.join(top, "core"))
+            for f in ("livepatch.o", "core/transition.o", "core/main.o"):
+                open(os.path.join(top, f), "w").close()
+            kernel.check_klpcore_objects(kb)
+            open(os.path.join(top, "patch.o"), "w").close()
+            with self.assertRaises(kernel.HarnessError):
+                kernel.check_klpcore_objects(kb)
+
+
 if __name__ == "__main__":
     unittest.main()
