@@ -9,7 +9,7 @@
 # Variables:
 #   O=DIR                  build directory (default: build/ in the checkout)
 #   ARCHES="x86_64 ..."    architectures for check (default: all four)
-#   CORE=upstream          livepatch core to build (upstream: stock 6.12)
+#   CORE=klpcore           livepatch core: klpcore, or upstream (stock 6.12)
 #   EXTRA_SELFTESTS=DIR    also run a directory of kselftest-style tests
 #   DEMO_ARCH=x86_64       architecture of make demo
 #   HARNESS_TEST=1         end make check with the harness's own self-test
@@ -17,7 +17,7 @@
 
 O ?= build
 ARCHES ?= x86_64 arm64 ppc64le s390x
-CORE ?= upstream
+CORE ?= klpcore
 DEMO_ARCH ?= x86_64
 HARNESS_TEST ?= 1
 BOOT_TIMEOUT ?= 1500

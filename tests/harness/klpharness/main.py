@@ -374,7 +374,7 @@ def parse_args(argv):
     p.add_argument("--results", default=None,
                    help="results directory (default BUILD/results)")
     p.add_argument("--arches", default=" ".join(arches_mod.DEFAULT_ARCHES))
-    p.add_argument("--core", default="upstream", choices=CORES)
+    p.add_argument("--core", default="klpcore", choices=CORES)
     p.add_argument("--suites",
                    default="upstream-livepatch klpcore-selftests")
     p.add_argument("--extra", default=None,
