@@ -121,6 +121,7 @@ class Runner:
                               f"{', '.join(s.name for s in suites)}"):
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
                           self.args.timeout, self.args.idle_timeout)
+        os.unlink(initrd)   # ~100 MB, rebuilt by every run
         return self.evaluate(core, arch, b, suites, out)
 
     def evaluate(self, core, arch, b, suites, out):
