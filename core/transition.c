@@ -26,7 +26,7 @@
  *      smp_wmb(), then TIF_PATCH_PENDING set in klp_transition_start().
  *      Partner: the test_and_clear in klp_update_patch_state() (a full
  *      barrier) and the smp_rmb() in __klp_sched_try_switch().
- *  (C) klp_enable_locked()/klp_disable_locked() (main.c, sysfs.c):
+ *  (C) klp_enable_locked() and klp_disable_patch_locked() (main.c):
  *      func->transition, then smp_wmb(), then the functions become
  *      visible (pushed) or tasks get TIF_PATCH_PENDING.
  *      Partner: the first smp_rmb() in klp_ftrace_handler().
