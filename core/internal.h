@@ -31,8 +31,19 @@ extern struct list_head klp_patches;
 #define klp_for_each_patch(patch) \
 	list_for_each_entry(patch, &klp_patches, list)
 
-#define klp_for_each_patch_safe(patch, tmp) \
-	list_for_each_entry_safe(patch, tmp, &klp_patches, list)
+/*
+ * The static arrays of a patch end with an all-zero entry; these say
+ * whether an entry is that terminator.
+ */
+static inline bool klp_obj_is_end(const struct klp_object *obj)
+{
+	return !obj->name && !obj->funcs;
+}
+
+static inline bool klp_func_is_end(const struct klp_func *func)
+{
+	return !func->old_name && !func->new_func && !func->old_sympos;
+}
 
 static inline const char *klp_obj_name(const struct klp_object *obj)
 {
@@ -55,7 +66,7 @@ void klp_cb_pre_unpatch(struct klp_object *obj);
 void klp_cb_post_unpatch(struct klp_object *obj);
 
 /* sysfs.c - /sys/kernel/livepatch */
-extern struct kobject *klp_root_kobj;
+extern struct kobject *klp_sysfs_root;
 extern const struct kobj_type klp_patch_ktype;
 extern const struct kobj_type klp_object_ktype;
 extern const struct kobj_type klp_func_ktype;

@@ -16,7 +16,7 @@
  * a reference to one of those files.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <linux/kallsyms.h>
 #include <linux/module.h>
@@ -39,31 +39,37 @@ LIST_HEAD(klp_patches);
  */
 int klp_cb_pre_patch(struct klp_object *obj)
 {
-	int ret = 0;
+	struct klp_callbacks *cb = &obj->callbacks;
+	int err = cb->pre_patch ? cb->pre_patch(obj) : 0;
 
-	if (obj->callbacks.pre_patch)
-		ret = obj->callbacks.pre_patch(obj);
-	obj->callbacks.post_unpatch_enabled = !ret;
-	return ret;
+	cb->post_unpatch_enabled = err == 0;
+	return err;
 }
 
 void klp_cb_post_patch(struct klp_object *obj)
 {
-	if (obj->callbacks.post_patch)
-		obj->callbacks.post_patch(obj);
+	struct klp_callbacks *cb = &obj->callbacks;
+
+	if (cb->post_patch)
+		cb->post_patch(obj);
 }
 
 void klp_cb_pre_unpatch(struct klp_object *obj)
 {
-	if (obj->callbacks.pre_unpatch)
-		obj->callbacks.pre_unpatch(obj);
+	struct klp_callbacks *cb = &obj->callbacks;
+
+	if (cb->pre_unpatch)
+		cb->pre_unpatch(obj);
 }
 
 void klp_cb_post_unpatch(struct klp_object *obj)
 {
-	if (obj->callbacks.post_unpatch_enabled && obj->callbacks.post_unpatch)
-		obj->callbacks.post_unpatch(obj);
-	obj->callbacks.post_unpatch_enabled = false;
+	struct klp_callbacks *cb = &obj->callbacks;
+	bool run = cb->post_unpatch_enabled && cb->post_unpatch;
+
+	cb->post_unpatch_enabled = false;
+	if (run)
+		cb->post_unpatch(obj);
 }
 
 /* Checking a patch before anything changes -------------------------------- */
@@ -85,7 +91,7 @@ static int klp_check_funcs(struct klp_object *obj)
 {
 	struct klp_func *func, *other;
 
-	klp_for_each_func_static(obj, func) {
+	for (func = obj->funcs; !klp_func_is_end(func); func++) {
 		if (!func->old_name || !func->new_func) {
 			pr_err("function entry without %s in object '%s'\n",
 			       func->old_name ? "new_func" : "old_name",
@@ -125,12 +131,12 @@ static int klp_check_patch(struct klp_patch *patch)
 		return -EINVAL;
 	}
 	if (!is_livepatch_module(patch->mod)) {
-		pr_err("module %s is not marked as a livepatch module\n",
+		pr_err("module %s lacks MODULE_INFO(livepatch, \"Y\")\n",
 		       patch->mod->name);
 		return -EINVAL;
 	}
 
-	klp_for_each_object_static(patch, obj) {
+	for (obj = patch->objs; !klp_obj_is_end(obj); obj++) {
 		if (!obj->funcs) {
 			pr_err("object '%s' of patch '%s' has no functions\n",
 			       klp_obj_name(obj), patch->mod->name);
@@ -158,44 +164,47 @@ static int klp_check_patch(struct klp_patch *patch)
 
 /* Objects and functions ---------------------------------------------------- */
 
-static struct klp_object *klp_find_object(struct klp_patch *patch,
-					  const char *name)
+/* The patch's object for a module (NULL: vmlinux), if it has one. */
+static struct klp_object *klp_object_named(struct klp_patch *patch,
+					   const char *name)
 {
 	struct klp_object *obj;
 
-	klp_for_each_object(patch, obj)
+	list_for_each_entry(obj, &patch->obj_list, node)
 		if (klp_same_object(obj->name, name))
 			return obj;
 	return NULL;
 }
 
-static struct klp_func *klp_find_func(struct klp_object *obj,
+/* The object's entry for the same symbol as @like, if it has one. */
+static struct klp_func *klp_func_like(struct klp_object *obj,
 				      struct klp_func *like)
 {
 	struct klp_func *func;
 
-	klp_for_each_func(obj, func)
+	list_for_each_entry(func, &obj->func_list, node)
 		if (!strcmp(func->old_name, like->old_name) &&
 		    klp_same_sympos(func->old_sympos, like->old_sympos))
 			return func;
 	return NULL;
 }
 
+/* Reset the core's fields of an entry and chain it to its parent. */
 static void klp_link_func(struct klp_object *obj, struct klp_func *func)
 {
-	kobject_init(&func->kobj, &klp_func_ktype);
-	INIT_LIST_HEAD(&func->stack_node);
 	func->patched = false;
 	func->transition = false;
+	INIT_LIST_HEAD(&func->stack_node);
+	kobject_init(&func->kobj, &klp_func_ktype);
 	list_add_tail(&func->node, &obj->func_list);
 }
 
 static void klp_link_object(struct klp_patch *patch, struct klp_object *obj)
 {
-	INIT_LIST_HEAD(&obj->func_list);
-	kobject_init(&obj->kobj, &klp_object_ktype);
 	obj->patched = false;
 	obj->mod = NULL;
+	INIT_LIST_HEAD(&obj->func_list);
+	kobject_init(&obj->kobj, &klp_object_ktype);
 	list_add_tail(&obj->node, &patch->obj_list);
 }
 
@@ -204,29 +213,29 @@ static void klp_link_object(struct klp_patch *patch, struct klp_object *obj)
  * earlier patch changes and it does not: the no-op runs the original
  * code, so the replace undoes what it leaves out.
  */
-static int klp_add_nops_for(struct klp_patch *patch,
-			    struct klp_object *old_obj)
+static int klp_add_noops_for(struct klp_patch *patch,
+			     struct klp_object *theirs)
 {
-	struct klp_object *obj = klp_find_object(patch, old_obj->name);
+	struct klp_object *mine = klp_object_named(patch, theirs->name);
 	struct klp_func *old_func, *nop;
 
-	if (!obj) {
-		obj = kzalloc(sizeof(*obj), GFP_KERNEL);
-		if (!obj)
+	if (!mine) {
+		mine = kzalloc(sizeof(*mine), GFP_KERNEL);
+		if (!mine)
 			return -ENOMEM;
-		if (old_obj->name) {
-			obj->name = kstrdup(old_obj->name, GFP_KERNEL);
-			if (!obj->name) {
-				kfree(obj);
+		if (theirs->name) {
+			mine->name = kstrdup(theirs->name, GFP_KERNEL);
+			if (!mine->name) {
+				kfree(mine);
 				return -ENOMEM;
 			}
 		}
-		klp_link_object(patch, obj);
-		obj->dynamic = true;
+		klp_link_object(patch, mine);
+		mine->dynamic = true;
 	}
 
-	klp_for_each_func(old_obj, old_func) {
-		if (klp_find_func(obj, old_func))
+	list_for_each_entry(old_func, &theirs->func_list, node) {
+		if (klp_func_like(mine, old_func))
 			continue;
 		nop = kzalloc(sizeof(*nop), GFP_KERNEL);
 		if (!nop)
@@ -238,22 +247,22 @@ static int klp_add_nops_for(struct klp_patch *patch,
 		}
 		nop->old_sympos = old_func->old_sympos;
 		nop->nop = true;	/* new_func = old_func once resolved */
-		klp_link_func(obj, nop);
+		klp_link_func(mine, nop);
 	}
 	return 0;
 }
 
-static int klp_add_nops(struct klp_patch *patch)
+static int klp_add_noops(struct klp_patch *patch)
 {
-	struct klp_patch *old;
-	struct klp_object *old_obj;
-	int ret;
+	struct klp_object *theirs;
+	struct klp_patch *older;
+	int err;
 
-	klp_for_each_patch(old) {
-		klp_for_each_object(old, old_obj) {
-			ret = klp_add_nops_for(patch, old_obj);
-			if (ret)
-				return ret;
+	klp_for_each_patch(older) {
+		list_for_each_entry(theirs, &older->obj_list, node) {
+			err = klp_add_noops_for(patch, theirs);
+			if (err)
+				return err;
 		}
 	}
 	return 0;
@@ -265,32 +274,28 @@ static int klp_object_init_loaded(struct klp_patch *patch,
 {
 	struct klp_func *func;
 	unsigned long addr;
-	int ret;
+	int err;
 
 	/* vmlinux relocations were written when the patch module loaded. */
 	if (obj->name) {
-		ret = klp_object_relocs(patch, obj, true);
-		if (ret)
-			return ret;
+		err = klp_object_relocs(patch, obj, true);
+		if (err)
+			return err;
 	}
 
-	klp_for_each_func(obj, func) {
-		ret = klp_lookup_symbol(obj->name, func->old_name,
+	list_for_each_entry(func, &obj->func_list, node) {
+		err = klp_lookup_symbol(obj->name, func->old_name,
 					func->old_sympos, &addr);
-		if (ret)
-			return ret;
+		if (err)
+			return err;
 		func->old_func = (void *)addr;
+		/* A no-op's "new" code is the original. */
+		func->new_func = func->nop ? func->old_func : func->new_func;
 
-		if (!kallsyms_lookup_size_offset(addr, &func->old_size, NULL)) {
-			pr_err("kallsyms size lookup failed for '%s'\n",
-			       func->old_name);
-			return -ENOENT;
-		}
-		if (func->nop)
-			func->new_func = func->old_func;
-		if (!kallsyms_lookup_size_offset((unsigned long)func->new_func,
+		if (!kallsyms_lookup_size_offset(addr, &func->old_size, NULL) ||
+		    !kallsyms_lookup_size_offset((unsigned long)func->new_func,
 						 &func->new_size, NULL)) {
-			pr_err("kallsyms size lookup failed for '%s' replacement\n",
+			pr_err("size of '%s' or of its replacement unknown to kallsyms\n",
 			       func->old_name);
 			return -ENOENT;
 		}
@@ -304,7 +309,7 @@ static void klp_object_forget_module(struct klp_object *obj)
 	struct klp_func *func;
 
 	obj->mod = NULL;
-	klp_for_each_func(obj, func) {
+	list_for_each_entry(func, &obj->func_list, node) {
 		func->old_func = NULL;
 		if (func->nop)
 			func->new_func = NULL;
@@ -322,36 +327,34 @@ static void klp_object_find_module(struct klp_object *obj)
 
 	if (!obj->name)
 		return;
-	preempt_disable();
+	/* find_module() wants preemption off (or module_mutex). */
+	guard(preempt)();
 	mod = find_module(obj->name);
 	/*
 	 * klp_alive is set by klp_module_coming() and cleared by
 	 * klp_module_going(), both under klp_mutex: a module between the
 	 * two is one this object must patch.
 	 */
-	if (mod && mod->klp_alive)
-		obj->mod = mod;
-	preempt_enable();
+	obj->mod = mod && mod->klp_alive ? mod : NULL;
 }
 
 static int klp_object_init(struct klp_patch *patch, struct klp_object *obj)
 {
 	struct klp_func *func;
-	int ret;
+	int err;
 
 	klp_object_find_module(obj);
 
-	ret = kobject_add(&obj->kobj, &patch->kobj, "%s", klp_obj_name(obj));
-	if (ret)
-		return ret;
+	err = kobject_add(&obj->kobj, &patch->kobj, "%s", klp_obj_name(obj));
+	if (err)
+		return err;
 
-	klp_for_each_func(obj, func) {
+	list_for_each_entry(func, &obj->func_list, node) {
 		/* sysfs names a unique symbol as position 1 */
-		ret = kobject_add(&func->kobj, &obj->kobj, "%s,%lu",
-				  func->old_name,
-				  func->old_sympos ? func->old_sympos : 1);
-		if (ret)
-			return ret;
+		err = kobject_add(&func->kobj, &obj->kobj, "%s,%lu",
+				  func->old_name, max(func->old_sympos, 1UL));
+		if (err)
+			return err;
 	}
 
 	if (klp_obj_loaded(obj))
@@ -359,12 +362,12 @@ static int klp_object_init(struct klp_patch *patch, struct klp_object *obj)
 	return 0;
 }
 
-static void klp_free_funcs(struct klp_object *obj, bool nops_only)
+static void klp_free_funcs(struct klp_object *obj, bool only_noops)
 {
 	struct klp_func *func, *tmp;
 
-	klp_for_each_func_safe(obj, func, tmp) {
-		if (nops_only && !func->nop)
+	list_for_each_entry_safe(func, tmp, &obj->func_list, node) {
+		if (only_noops && !func->nop)
 			continue;
 		list_del(&func->node);
 		kobject_put(&func->kobj);	/* frees a nop */
@@ -375,7 +378,7 @@ static void klp_free_objects(struct klp_patch *patch, bool dynamic_only)
 {
 	struct klp_object *obj, *tmp;
 
-	klp_for_each_object_safe(patch, obj, tmp) {
+	list_for_each_entry_safe(obj, tmp, &patch->obj_list, node) {
 		klp_free_funcs(obj, dynamic_only);
 		if (dynamic_only && !obj->dynamic)
 			continue;
@@ -389,8 +392,7 @@ static void klp_free_objects(struct klp_patch *patch, bool dynamic_only)
 /* Teardown, part one: under klp_mutex. */
 static void klp_patch_free_locked(struct klp_patch *patch)
 {
-	if (!list_empty(&patch->list))
-		list_del_init(&patch->list);
+	list_del_init(&patch->list);	/* on klp_patches or on its own */
 	klp_free_objects(patch, false);
 }
 
@@ -430,9 +432,9 @@ void klp_release_patch(struct klp_patch *patch)
  */
 void klp_release_replaced(struct klp_patch *keep)
 {
-	struct klp_patch *patch, *tmp;
+	struct klp_patch *patch, *next;
 
-	klp_for_each_patch_safe(patch, tmp) {
+	list_for_each_entry_safe(patch, next, &klp_patches, list) {
 		if (patch == keep)
 			return;
 		klp_release_patch(patch);
@@ -451,13 +453,13 @@ void klp_release_replaced(struct klp_patch *keep)
  */
 void klp_retire_replaced(struct klp_patch *new_patch)
 {
-	struct klp_patch *patch;
+	struct klp_patch *older;
 
-	klp_for_each_patch(patch) {
-		if (patch == new_patch)
+	list_for_each_entry(older, &klp_patches, list) {
+		if (older == new_patch)
 			break;
-		patch->enabled = false;
-		klp_restore_patch(patch, false);
+		older->enabled = false;
+		klp_restore_patch(older, false);
 	}
 	klp_restore_patch(new_patch, true);
 	klp_free_objects(new_patch, true);
@@ -468,43 +470,40 @@ static void klp_patch_init_early(struct klp_patch *patch)
 	struct klp_object *obj;
 	struct klp_func *func;
 
+	patch->enabled = false;
+	patch->forced = false;
 	INIT_LIST_HEAD(&patch->list);
 	INIT_LIST_HEAD(&patch->obj_list);
 	kobject_init(&patch->kobj, &klp_patch_ktype);
-	patch->enabled = false;
-	patch->forced = false;
 	INIT_WORK(&patch->free_work, klp_patch_free_work);
 	init_completion(&patch->finish);
 
-	klp_for_each_object_static(patch, obj) {
-		klp_link_object(patch, obj);
+	for (obj = patch->objs; !klp_obj_is_end(obj); obj++) {
 		obj->dynamic = false;
-		klp_for_each_func_static(obj, func) {
-			klp_link_func(obj, func);
+		klp_link_object(patch, obj);
+		for (func = obj->funcs; !klp_func_is_end(func); func++) {
 			func->nop = false;
+			klp_link_func(obj, func);
 		}
 	}
 }
 
 static int klp_patch_init(struct klp_patch *patch)
 {
+	const char *name = patch->mod->name;
 	struct klp_object *obj;
-	int ret;
+	int err;
 
-	ret = kobject_add(&patch->kobj, klp_root_kobj, "%s", patch->mod->name);
-	if (ret)
-		return ret;
+	err = kobject_add(&patch->kobj, klp_sysfs_root, "%s", name);
+	if (!err && patch->replace)
+		err = klp_add_noops(patch);
+	if (err)
+		return err;
 
-	if (patch->replace) {
-		ret = klp_add_nops(patch);
-		if (ret)
-			return ret;
-	}
-
-	klp_for_each_object(patch, obj) {
-		ret = klp_object_init(patch, obj);
-		if (ret)
-			return ret;
+	list_for_each_entry(obj, &patch->obj_list, node) {
+		err = klp_object_init(patch, obj);
+		if (err)
+			return err;
 	}
 
 	list_add_tail(&patch->list, &klp_patches);
@@ -513,15 +512,16 @@ static int klp_patch_init(struct klp_patch *patch)
 
 static int klp_enable_locked(struct klp_patch *patch)
 {
+	const char *name = patch->mod->name;
 	struct klp_object *obj;
-	int ret;
+	int err;
 
 	if (klp_transition_patch)
 		return -EBUSY;
-	if (WARN_ON(patch->enabled))
+	if (WARN_ON_ONCE(patch->enabled))
 		return -EINVAL;
 
-	pr_notice("enabling patch '%s'\n", patch->mod->name);
+	pr_notice("enabling patch '%s'\n", name);
 
 	klp_transition_prepare(patch, KLP_TRANSITION_PATCHED);
 
@@ -531,18 +531,19 @@ static int klp_enable_locked(struct klp_patch *patch)
 	 */
 	smp_wmb();
 
-	klp_for_each_object(patch, obj) {
+	list_for_each_entry(obj, &patch->obj_list, node) {
 		if (!klp_obj_loaded(obj))
 			continue;
 
-		ret = klp_cb_pre_patch(obj);
-		if (ret) {
+		/* These lines are checked by the kernel's selftests. */
+		err = klp_cb_pre_patch(obj);
+		if (err) {
 			pr_warn("pre-patch callback failed for object '%s'\n",
 				klp_obj_name(obj));
 			goto fail;
 		}
-		ret = klp_redirect_object(obj);
-		if (ret) {
+		err = klp_redirect_object(obj);
+		if (err) {
 			pr_warn("failed to patch object '%s'\n",
 				klp_obj_name(obj));
 			goto fail;
@@ -555,9 +556,9 @@ static int klp_enable_locked(struct klp_patch *patch)
 	return 0;
 
 fail:
-	pr_warn("failed to enable patch '%s'\n", patch->mod->name);
+	pr_warn("failed to enable patch '%s'\n", name);
 	klp_transition_cancel();
-	return ret;
+	return err;
 }
 
 /**
@@ -571,14 +572,14 @@ int klp_disable_patch_locked(struct klp_patch *patch)
 {
 	struct klp_object *obj;
 
-	if (WARN_ON(!patch->enabled))
+	if (WARN_ON_ONCE(!patch->enabled))
 		return -EINVAL;
 	if (klp_transition_patch)
 		return -EBUSY;
 
 	klp_transition_prepare(patch, KLP_TRANSITION_UNPATCHED);
 
-	klp_for_each_object(patch, obj)
+	list_for_each_entry(obj, &patch->obj_list, node)
 		if (obj->patched)
 			klp_cb_pre_unpatch(obj);
 
@@ -614,48 +615,48 @@ int klp_disable_patch_locked(struct klp_patch *patch)
  */
 int klp_enable_patch(struct klp_patch *patch)
 {
-	int ret;
+	int err;
 
-	ret = klp_check_patch(patch);
-	if (ret)
-		return ret;
+	err = klp_check_patch(patch);
+	if (err)
+		return err;
 
-	if (!klp_root_kobj)
+	/*
+	 * A backend's reliable walk is mandatory (klp_arch.h), so there is
+	 * no kernel where the consistency model is missing.
+	 */
+	BUILD_BUG_ON(!klp_have_reliable_stack());
+
+	if (!klp_sysfs_root)
 		return -ENODEV;
-
-	if (!klp_have_reliable_stack()) {
-		pr_warn("This architecture doesn't have support for the livepatch consistency model.\n");
-		pr_warn("The livepatch transition may never complete.\n");
-	}
 
 	mutex_lock(&klp_mutex);
 
 	if (!klp_states_compatible(patch)) {
+		/* This line is checked by the kernel's selftests. */
 		pr_err("Livepatch patch (%s) is not compatible with the already installed livepatches.\n",
 		       patch->mod->name);
-		mutex_unlock(&klp_mutex);
-		return -EINVAL;
+		err = -EINVAL;
+		goto unlock;
 	}
-
-	if (!try_module_get(patch->mod)) {
-		mutex_unlock(&klp_mutex);
-		return -ENODEV;
-	}
+	/* The module must not go while its patch is set up. */
+	err = try_module_get(patch->mod) ? 0 : -ENODEV;
+	if (err)
+		goto unlock;
 
 	klp_patch_init_early(patch);
-
-	ret = klp_patch_init(patch);
-	if (!ret)
-		ret = klp_enable_locked(patch);
-	if (ret) {
+	err = klp_patch_init(patch);
+	if (!err)
+		err = klp_enable_locked(patch);
+	if (err) {
 		klp_patch_free_locked(patch);
 		mutex_unlock(&klp_mutex);
 		klp_patch_free_final(patch);
-		return ret;
+		return err;
 	}
-
+unlock:
 	mutex_unlock(&klp_mutex);
-	return 0;
+	return err;
 }
 EXPORT_SYMBOL_GPL(klp_enable_patch);
 
@@ -668,19 +669,22 @@ static void klp_module_teardown(struct module *mod, struct klp_patch *limit)
 	struct klp_object *obj;
 
 	klp_for_each_patch(patch) {
+		bool moving = patch == klp_transition_patch;
+
 		if (patch == limit)
 			break;
-		obj = klp_find_object(patch, mod->name);
+		obj = klp_object_named(patch, mod->name);
 		if (!obj || !obj->mod)
 			continue;
 
-		if (patch != klp_transition_patch)
+		/* In transition, the pre-unpatch callback came at its start. */
+		if (!moving)
 			klp_cb_pre_unpatch(obj);
 
 		pr_notice("reverting patch '%s' on unloading module '%s'\n",
-			  patch->mod->name, obj->mod->name);
+			  patch->mod->name, mod->name);
 		klp_restore_object(obj, false);
-		if (patch == klp_transition_patch)
+		if (moving)
 			klp_transition_refresh();
 
 		klp_cb_post_unpatch(obj);
@@ -701,14 +705,15 @@ static void klp_module_teardown(struct module *mod, struct klp_patch *limit)
  */
 int klp_module_coming(struct module *mod)
 {
+	const char *name = mod->name;
 	struct klp_patch *patch;
 	struct klp_object *obj = NULL;
-	int ret = 0;
+	int err = 0;
 
-	if (WARN_ON(mod->state != MODULE_STATE_COMING))
+	if (WARN_ON_ONCE(mod->state != MODULE_STATE_COMING))
 		return -EINVAL;
-
-	if (!strcmp(mod->name, "vmlinux")) {
+	/* "vmlinux" names the kernel's own object in every patch. */
+	if (strcmp(name, "vmlinux") == 0) {
 		pr_err("vmlinux.ko: invalid module name\n");
 		return -EINVAL;
 	}
@@ -719,32 +724,34 @@ int klp_module_coming(struct module *mod)
 	mod->klp_alive = true;
 
 	klp_for_each_patch(patch) {
-		obj = klp_find_object(patch, mod->name);
+		const char *pname = patch->mod->name;
+
+		obj = klp_object_named(patch, name);
 		if (!obj)
 			continue;
 
 		obj->mod = mod;
-		ret = klp_object_init_loaded(patch, obj);
-		if (ret) {
-			pr_warn("failed to initialize patch '%s' for module '%s' (%d)\n",
-				patch->mod->name, mod->name, ret);
+		err = klp_object_init_loaded(patch, obj);
+		if (err) {
+			pr_warn("cannot set up patch '%s' for module '%s' (%d)\n",
+				pname, name, err);
 			goto fail;
 		}
 
+		/* These lines are checked by the kernel's selftests. */
 		pr_notice("applying patch '%s' to loading module '%s'\n",
-			  patch->mod->name, mod->name);
-
-		ret = klp_cb_pre_patch(obj);
-		if (ret) {
+			  pname, name);
+		err = klp_cb_pre_patch(obj);
+		if (err) {
 			pr_warn("pre-patch callback failed for object '%s'\n",
-				obj->name);
+				name);
 			goto fail;
 		}
 
-		ret = klp_redirect_object(obj);
-		if (ret) {
-			pr_warn("failed to apply patch '%s' to module '%s' (%d)\n",
-				patch->mod->name, mod->name, ret);
+		err = klp_redirect_object(obj);
+		if (err) {
+			pr_warn("cannot apply patch '%s' to module '%s' (%d)\n",
+				pname, name, err);
 			klp_cb_post_unpatch(obj);
 			goto fail;
 		}
@@ -761,12 +768,12 @@ int klp_module_coming(struct module *mod)
 
 fail:
 	pr_warn("patch '%s' failed for module '%s', refusing to load module '%s'\n",
-		patch->mod->name, mod->name, mod->name);
+		patch->mod->name, name, name);
 	mod->klp_alive = false;
 	klp_object_forget_module(obj);
 	klp_module_teardown(mod, patch);
 	mutex_unlock(&klp_mutex);
-	return ret;
+	return err;
 }
 
 /**
@@ -777,8 +784,11 @@ fail:
  */
 void klp_module_going(struct module *mod)
 {
-	if (WARN_ON(mod->state != MODULE_STATE_GOING &&
-		    mod->state != MODULE_STATE_COMING))
+	/* COMING: a module whose load failed after klp_module_coming(). */
+	bool expected = mod->state == MODULE_STATE_GOING ||
+			mod->state == MODULE_STATE_COMING;
+
+	if (WARN_ON_ONCE(!expected))
 		return;
 
 	mutex_lock(&klp_mutex);
@@ -789,8 +799,9 @@ void klp_module_going(struct module *mod)
 
 static int __init klp_init(void)
 {
-	klp_root_kobj = kobject_create_and_add("livepatch", kernel_kobj);
-	if (!klp_root_kobj)
+	/* /sys/kernel/livepatch */
+	klp_sysfs_root = kobject_create_and_add("livepatch", kernel_kobj);
+	if (!klp_sysfs_root)
 		return -ENOMEM;
 	pr_info("klpcore on %s; exit-to-user switch point: %s\n",
 		KLP_ARCH_NAME, KLP_ARCH_EXIT_HOOK);

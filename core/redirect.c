@@ -15,7 +15,7 @@
  * last implementation leaves.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <kunit/visibility.h>
 #include <linux/ftrace.h>
@@ -62,10 +62,10 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 {
 	struct klp_site *site = container_of(ops, struct klp_site, ops);
 	struct klp_func *func;
-	int bit;
+	int guard;
 
-	bit = ftrace_test_recursion_trylock(ip, parent_ip);
-	if (WARN_ON_ONCE(bit < 0))
+	guard = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (WARN_ON_ONCE(guard < 0))
 		return;
 
 	func = list_first_or_null_rcu(&site->impls, struct klp_func,
@@ -95,20 +95,18 @@ static void notrace klp_ftrace_handler(unsigned long ip,
 		state = READ_ONCE(current->patch_state);
 		WARN_ON_ONCE(state == KLP_TRANSITION_IDLE);
 
-		if (state == KLP_TRANSITION_UNPATCHED) {
-			/* The old universe: whatever was there before. */
-			func = list_entry_rcu(func->stack_node.next,
-					      struct klp_func, stack_node);
-			if (&func->stack_node == &site->impls)
-				goto out;	/* the original code */
-		}
+		/* The old universe: whatever was there before, if anything. */
+		if (state == KLP_TRANSITION_UNPATCHED)
+			func = list_next_or_null_rcu(&site->impls,
+						     &func->stack_node,
+						     struct klp_func, stack_node);
 	}
 
-	/* A no-op entry stands for the original code: let it run. */
-	if (!func->nop)
+	/* No entry, or a no-op one: the original code runs. */
+	if (func && !func->nop)
 		klp_arch_set_pc(fregs, (unsigned long)func->new_func);
 out:
-	ftrace_test_recursion_unlock(bit);
+	ftrace_test_recursion_unlock(guard);
 }
 
 /* A new site for func's function, with func as its only entry. */
@@ -116,11 +114,11 @@ static struct klp_site *klp_site_create(struct klp_func *func)
 {
 	unsigned long loc, addr = (unsigned long)func->old_func;
 	struct klp_site *site;
-	int ret;
+	int err;
 
 	loc = klp_arch_ftrace_location(addr);
 	if (!loc) {
-		pr_err("failed to find location for function '%s'\n",
+		pr_err("function '%s' has no ftrace location\n",
 		       func->old_name);
 		return ERR_PTR(-EINVAL);
 	}
@@ -137,12 +135,10 @@ static struct klp_site *klp_site_create(struct klp_func *func)
 	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
 		site->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 
-	ret = ftrace_set_filter_ip(&site->ops, loc, 0, 0);
-	if (ret) {
-		pr_err("failed to set ftrace filter for function '%s' (%d)\n",
-		       func->old_name, ret);
-		kfree(site);
-		return ERR_PTR(ret);
+	err = ftrace_set_filter_ip(&site->ops, loc, 0, 0);
+	if (err) {
+		pr_err("cannot trace function '%s' (%d)\n", func->old_name, err);
+		goto free;
 	}
 
 	/*
@@ -150,18 +146,21 @@ static struct klp_site *klp_site_create(struct klp_func *func)
 	 * handler never sees an empty site.
 	 */
 	list_add_rcu(&func->stack_node, &site->impls);
-	ret = register_ftrace_function(&site->ops);
-	if (ret) {
+	err = register_ftrace_function(&site->ops);
+	if (err) {
+		/* This line is checked by the kernel's selftests. */
 		pr_err("failed to register ftrace handler for function '%s' (%d)\n",
-		       func->old_name, ret);
-		list_del_rcu(&func->stack_node);
+		       func->old_name, err);
+		list_del_init(&func->stack_node);	/* never visible */
 		ftrace_set_filter_ip(&site->ops, loc, 1, 0);
-		kfree(site);
-		return ERR_PTR(ret);
+		goto free;
 	}
 
 	hash_add(klp_sites, &site->hnode, addr);
 	return site;
+free:
+	kfree(site);
+	return ERR_PTR(err);
 }
 
 VISIBLE_IF_KUNIT int klp_redirect_func(struct klp_func *func)
@@ -187,6 +186,7 @@ VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
 {
 	struct klp_site *site;
 	unsigned long loc;
+	bool last;
 
 	if (WARN_ON(!func->patched || !func->old_func))
 		return;
@@ -196,23 +196,23 @@ VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
 		return;
 
 	func->patched = false;
-	if (!list_is_singular(&site->impls)) {
-		list_del_rcu(&func->stack_node);
-		return;
+	last = list_is_singular(&site->impls);
+	if (last) {
+		/*
+		 * Take the site out of ftrace first: unregistering waits
+		 * until no CPU can be inside the handler, so the list and
+		 * the site may go right after.
+		 */
+		loc = klp_arch_ftrace_location(site->old_addr);
+		WARN_ON(unregister_ftrace_function(&site->ops));
+		if (loc)
+			WARN_ON(ftrace_set_filter_ip(&site->ops, loc, 1, 0));
 	}
-
-	/*
-	 * The last implementation: take the site out of ftrace first.
-	 * unregister_ftrace_function() waits until no CPU can be inside
-	 * the handler, so the list and the site may go right after.
-	 */
-	loc = klp_arch_ftrace_location(site->old_addr);
-	WARN_ON(unregister_ftrace_function(&site->ops));
-	if (loc)
-		WARN_ON(ftrace_set_filter_ip(&site->ops, loc, 1, 0));
 	list_del_rcu(&func->stack_node);
-	hash_del(&site->hnode);
-	kfree(site);
+	if (last) {
+		hash_del(&site->hnode);
+		kfree(site);
+	}
 }
 
 /**
@@ -226,20 +226,21 @@ VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
 int klp_redirect_object(struct klp_object *obj)
 {
 	struct klp_func *func;
-	int ret;
+	int err = 0;
 
-	if (WARN_ON(obj->patched))
+	if (WARN_ON_ONCE(obj->patched))
 		return -EINVAL;
 
-	klp_for_each_func(obj, func) {
-		ret = klp_redirect_func(func);
-		if (ret) {
-			klp_restore_object(obj, false);
-			return ret;
-		}
+	list_for_each_entry(func, &obj->func_list, node) {
+		err = klp_redirect_func(func);
+		if (err)
+			break;
 	}
-	obj->patched = true;
-	return 0;
+	if (err)
+		klp_restore_object(obj, false);
+	else
+		obj->patched = true;
+	return err;
 }
 
 /**
@@ -253,12 +254,9 @@ void klp_restore_object(struct klp_object *obj, bool nops_only)
 {
 	struct klp_func *func;
 
-	klp_for_each_func(obj, func) {
-		if (nops_only && !func->nop)
-			continue;
-		if (func->patched)
+	list_for_each_entry(func, &obj->func_list, node)
+		if (func->patched && (func->nop || !nops_only))
 			klp_restore_func(func);
-	}
 	/* A static object keeps real functions when only nops leave. */
 	if (!nops_only || obj->dynamic)
 		obj->patched = false;
@@ -275,7 +273,7 @@ void klp_restore_patch(struct klp_patch *patch, bool nops_only)
 {
 	struct klp_object *obj;
 
-	klp_for_each_object(patch, obj)
+	list_for_each_entry(obj, &patch->obj_list, node)
 		if (obj->patched)
 			klp_restore_object(obj, nops_only);
 }

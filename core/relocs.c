@@ -15,7 +15,7 @@
  * The format is the ABI of kpatch-build and klp-build and does not change.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <linux/elf.h>
 #include <linux/kallsyms.h>
@@ -69,6 +69,7 @@ int klp_lookup_symbol(const char *objname, const char *name,
 		      unsigned long sympos, unsigned long *addr)
 {
 	struct klp_sym_search s = { .name = name, .sympos = sympos };
+	const char *where = objname ?: "vmlinux";
 
 	if (objname)
 		module_kallsyms_on_each_symbol(objname, klp_sym_match_named, &s);
@@ -79,11 +80,11 @@ int klp_lookup_symbol(const char *objname, const char *name,
 	if (!s.count) {
 		pr_err("symbol '%s' not found in symbol table\n", name);
 	} else if (!sympos && s.count > 1) {
-		pr_err("unresolvable ambiguity for symbol '%s' in object '%s'\n",
-		       name, objname ? objname : "vmlinux");
+		pr_err("symbol '%s' in object '%s' is ambiguous: give old_sympos\n",
+		       name, where);
 	} else if (sympos && s.count != sympos) {
 		pr_err("symbol position %lu for symbol '%s' in object '%s' not found\n",
-		       sympos, name, objname ? objname : "vmlinux");
+		       sympos, name, where);
 	} else {
 		*addr = s.addr;
 		return 0;
@@ -91,60 +92,44 @@ int klp_lookup_symbol(const char *objname, const char *name,
 	return -EINVAL;
 }
 
-/* Give every .klp.sym symbol of a relocation section its address. */
-static int klp_resolve_section(Elf_Shdr *sechdrs, const char *strtab,
-			       unsigned int symndx, Elf_Shdr *relasec,
-			       const char *sec_objname)
+/*
+ * Give one .klp.sym symbol its address. in_vmlinux_sec: the symbol is
+ * used by a vmlinux section; a module's section must not reach into
+ * vmlinux, since it is written late, after the patch module's own
+ * special sections were set up with the vmlinux symbols they need.
+ */
+static int klp_resolve_klp_sym(Elf_Sym *sym, const char *symstr,
+			       bool in_vmlinux_sec)
 {
 	char objname[KLP_OBJNAME_MAX + 1], symname[KLP_SYMNAME_MAX + 1];
-	bool sec_vmlinux = !strcmp(sec_objname, "vmlinux");
-	Elf_Rela *rela = (Elf_Rela *)relasec->sh_addr;
-	unsigned int i, n = relasec->sh_size / sizeof(*rela);
-	unsigned long sympos, addr;
-	Elf_Sym *sym;
-	int ret;
+	unsigned long pos, addr;
+	bool of_vmlinux;
+	int err;
 
-	/* The widths in the format must fit the kernel's name limits. */
-	BUILD_BUG_ON(KLP_OBJNAME_MAX + 1 > MODULE_NAME_LEN ||
-		     KLP_SYMNAME_MAX + 1 != KSYM_NAME_LEN);
-
-	for (i = 0; i < n; i++) {
-		const char *symstr;
-
-		sym = (Elf_Sym *)sechdrs[symndx].sh_addr +
-		      ELF_R_SYM(rela[i].r_info);
-		symstr = strtab + sym->st_name;
-
-		if (sym->st_shndx != SHN_LIVEPATCH) {
-			pr_err("symbol %s is not marked as a livepatch symbol\n",
-			       symstr);
-			return -EINVAL;
-		}
-		if (sscanf(symstr, ".klp.sym.%55[^.].%511[^,],%lu",
-			   objname, symname, &sympos) != 3) {
-			pr_err("symbol %s has an incorrectly formatted name\n",
-			       symstr);
-			return -EINVAL;
-		}
-
-		/*
-		 * A module's section must not reach into vmlinux: it is
-		 * written late, after the patch module's own special sections
-		 * were set up with the vmlinux symbols they need.
-		 */
-		if (!sec_vmlinux && !strcmp(objname, "vmlinux")) {
-			pr_err("invalid access to vmlinux symbol '%s' from module-specific livepatch relocation section\n",
-			       symname);
-			return -EINVAL;
-		}
-
-		ret = klp_lookup_symbol(strcmp(objname, "vmlinux") ? objname :
-					NULL, symname, sympos, &addr);
-		if (ret)
-			return ret;
-		sym->st_value = addr;
+	if (sym->st_shndx != SHN_LIVEPATCH) {
+		pr_err("symbol %s is not a livepatch symbol (SHN_LIVEPATCH)\n",
+		       symstr);
+		return -EINVAL;
 	}
-	return 0;
+	/* .klp.sym.<objname>.<symbol>,<sympos> */
+	if (sscanf(symstr, ".klp.sym.%55[^.].%511[^,],%lu",
+		   objname, symname, &pos) != 3) {
+		pr_err("livepatch symbol %s is malformed\n", symstr);
+		return -EINVAL;
+	}
+
+	of_vmlinux = !strcmp(objname, "vmlinux");
+	if (of_vmlinux && !in_vmlinux_sec) {
+		pr_err("module-specific relocation section uses vmlinux symbol '%s'\n",
+		       symname);
+		return -EINVAL;
+	}
+
+	err = klp_lookup_symbol(of_vmlinux ? NULL : objname, symname, pos,
+				&addr);
+	if (!err)
+		sym->st_value = addr;
+	return err;
 }
 
 /* Architectures that can write but not clear relocations. */
@@ -154,35 +139,49 @@ void __weak clear_relocate_add(Elf_Shdr *sechdrs, const char *strtab,
 {
 }
 
-static int klp_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
-			      const char *shstrtab, const char *strtab,
-			      unsigned int symndx, unsigned int secndx,
+static int klp_section_relocs(struct module *pmod, Elf_Shdr *shdrs,
+			      const char *secnames, const char *symnames,
+			      unsigned int symtab_idx, unsigned int rela_idx,
 			      const char *objname, bool apply)
 {
-	char sec_objname[KLP_OBJNAME_MAX + 1];
-	Elf_Shdr *sec = sechdrs + secndx;
-	int ret;
+	char owner[KLP_OBJNAME_MAX + 1];
+	Elf_Shdr *rela_sec = &shdrs[rela_idx];
+	const char *secname = secnames + rela_sec->sh_name;
+	const char *want = objname ?: "vmlinux";
+	Elf_Rela *rela = (Elf_Rela *)rela_sec->sh_addr;
+	unsigned int i, n = rela_sec->sh_size / sizeof(*rela);
+	int err;
 
-	if (sscanf(shstrtab + sec->sh_name, ".klp.rela.%55[^.]",
-		   sec_objname) != 1) {
-		pr_err("section %s has an incorrectly formatted name\n",
-		       shstrtab + sec->sh_name);
+	/* The widths in the formats must fit the kernel's name limits. */
+	BUILD_BUG_ON(KLP_OBJNAME_MAX + 1 > MODULE_NAME_LEN ||
+		     KLP_SYMNAME_MAX + 1 != KSYM_NAME_LEN);
+
+	/* .klp.rela.<objname>.<section> */
+	if (sscanf(secname, ".klp.rela.%55[^.]", owner) != 1) {
+		pr_err("livepatch relocation section %s is malformed\n",
+		       secname);
 		return -EINVAL;
 	}
 
 	/* Only the sections of the object at hand. */
-	if (strcmp(objname ? objname : "vmlinux", sec_objname))
+	if (strcmp(owner, want))
 		return 0;
 
 	if (!apply) {
-		clear_relocate_add(sechdrs, strtab, symndx, secndx, pmod);
+		clear_relocate_add(shdrs, symnames, symtab_idx, rela_idx, pmod);
 		return 0;
 	}
 
-	ret = klp_resolve_section(sechdrs, strtab, symndx, sec, sec_objname);
-	if (ret)
-		return ret;
-	return apply_relocate_add(sechdrs, strtab, symndx, secndx, pmod);
+	for (i = 0; i < n; i++) {
+		Elf_Sym *sym = (Elf_Sym *)shdrs[symtab_idx].sh_addr +
+			       ELF_R_SYM(rela[i].r_info);
+
+		err = klp_resolve_klp_sym(sym, symnames + sym->st_name,
+					  !strcmp(owner, "vmlinux"));
+		if (err)
+			return err;
+	}
+	return apply_relocate_add(shdrs, symnames, symtab_idx, rela_idx, pmod);
 }
 
 /**
@@ -223,21 +222,20 @@ int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
 int klp_object_relocs(struct klp_patch *patch, struct klp_object *obj,
 		      bool apply)
 {
-	struct klp_modinfo *info = patch->mod->klp_info;
-	unsigned int i;
-	int ret;
+	const struct klp_modinfo *mi = patch->mod->klp_info;
+	const char *symnames = patch->mod->core_kallsyms.strtab;
+	unsigned int idx;
+	int err;
 
-	for (i = 1; i < info->hdr.e_shnum; i++) {
-		Elf_Shdr *sec = info->sechdrs + i;
-
-		if (!(sec->sh_flags & SHF_RELA_LIVEPATCH))
+	/* Section 0 is the ELF null section. */
+	for (idx = 1; idx < mi->hdr.e_shnum; idx++) {
+		if (!(mi->sechdrs[idx].sh_flags & SHF_RELA_LIVEPATCH))
 			continue;
-		ret = klp_section_relocs(patch->mod, info->sechdrs,
-					 info->secstrings,
-					 patch->mod->core_kallsyms.strtab,
-					 info->symndx, i, obj->name, apply);
-		if (ret)
-			return ret;
+		err = klp_section_relocs(patch->mod, mi->sechdrs,
+					 mi->secstrings, symnames, mi->symndx,
+					 idx, obj->name, apply);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -9,12 +9,12 @@
  * it over.
  *
  * The variables sit in one hash table keyed by the object's address.
- * Lookups run under RCU; changes under klp_shadow_lock, a spinlock taken
+ * Lookups run under RCU; changes under klp_shadows_lock, a spinlock taken
  * with interrupts off (patched code may run in any context). Constructors
  * and destructors run under that lock and must not sleep.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <linux/hashtable.h>
 #include <linux/livepatch.h>
@@ -24,26 +24,26 @@
 
 #include "internal.h"
 
-static DEFINE_HASHTABLE(klp_shadow_hash, 12);
-static DEFINE_SPINLOCK(klp_shadow_lock);
+/* 4096 buckets: a patch may shadow one field of many objects. */
+static DEFINE_HASHTABLE(klp_shadows, 12);
+static DEFINE_SPINLOCK(klp_shadows_lock);
 
-struct klp_shadow {
-	struct hlist_node node;
-	struct rcu_head rcu_head;
-	void *obj;
+/* One variable: the pair (owner, id) is its key, data[] its payload. */
+struct klp_shadow_var {
+	struct hlist_node hnode;
+	struct rcu_head rcu;
+	void *owner;
 	unsigned long id;
 	char data[];
 };
 
-static struct klp_shadow *klp_shadow_lookup(void *obj, unsigned long id)
+static struct klp_shadow_var *klp_shadow_lookup(void *obj, unsigned long id)
 {
-	struct klp_shadow *shadow;
+	struct klp_shadow_var *sv;
 
-	hash_for_each_possible_rcu(klp_shadow_hash, shadow, node,
-				   (unsigned long)obj) {
-		if (shadow->obj == obj && shadow->id == id)
-			return shadow;
-	}
+	hash_for_each_possible_rcu(klp_shadows, sv, hnode, (unsigned long)obj)
+		if (sv->owner == obj && sv->id == id)
+			return sv;
 	return NULL;
 }
 
@@ -57,13 +57,13 @@ static struct klp_shadow *klp_shadow_lookup(void *obj, unsigned long id)
  */
 void *klp_shadow_get(void *obj, unsigned long id)
 {
-	struct klp_shadow *shadow;
+	struct klp_shadow_var *sv;
 	void *data = NULL;
 
 	rcu_read_lock();
-	shadow = klp_shadow_lookup(obj, id);
-	if (shadow)
-		data = shadow->data;
+	sv = klp_shadow_lookup(obj, id);
+	if (sv)
+		data = sv->data;
 	rcu_read_unlock();
 	return data;
 }
@@ -73,10 +73,10 @@ static void *klp_shadow_attach(void *obj, unsigned long id, size_t size,
 			       gfp_t gfp_flags, klp_shadow_ctor_t ctor,
 			       void *ctor_data, bool may_exist)
 {
-	struct klp_shadow *fresh, *shadow;
-	unsigned long flags;
+	struct klp_shadow_var *fresh, *sv;
+	unsigned long irqflags;
 	void *data;
-	int ret;
+	int err;
 
 	/* The common case: it is there already. */
 	data = klp_shadow_get(obj, id);
@@ -88,37 +88,35 @@ static void *klp_shadow_attach(void *obj, unsigned long id, size_t size,
 	if (!fresh)
 		return NULL;
 
-	spin_lock_irqsave(&klp_shadow_lock, flags);
+	spin_lock_irqsave(&klp_shadows_lock, irqflags);
 
 	/* Someone may have attached it meanwhile. */
-	shadow = klp_shadow_lookup(obj, id);
-	if (unlikely(shadow)) {
-		spin_unlock_irqrestore(&klp_shadow_lock, flags);
+	sv = klp_shadow_lookup(obj, id);
+	if (unlikely(sv)) {
+		spin_unlock_irqrestore(&klp_shadows_lock, irqflags);
 		kfree(fresh);
-		data = shadow->data;
+		data = sv->data;
 		goto exists;
 	}
 
-	fresh->obj = obj;
+	fresh->owner = obj;
 	fresh->id = id;
-	if (ctor) {
-		ret = ctor(obj, fresh->data, ctor_data);
-		if (ret) {
-			spin_unlock_irqrestore(&klp_shadow_lock, flags);
-			pr_err("failed to construct shadow variable <%p, %lx> (%d)\n",
-			       obj, id, ret);
-			kfree(fresh);
-			return NULL;
-		}
+	err = ctor ? ctor(obj, fresh->data, ctor_data) : 0;
+	if (!err)
+		hash_add_rcu(klp_shadows, &fresh->hnode, (unsigned long)obj);
+	spin_unlock_irqrestore(&klp_shadows_lock, irqflags);
+	if (err) {
+		pr_err("failed to construct shadow variable <%p, %lx> (%d)\n",
+		       obj, id, err);
+		kfree(fresh);
+		return NULL;
 	}
-	hash_add_rcu(klp_shadow_hash, &fresh->node, (unsigned long)obj);
-	spin_unlock_irqrestore(&klp_shadow_lock, flags);
 	return fresh->data;
 
 exists:
 	if (may_exist)
 		return data;
-	WARN(1, "Duplicate shadow variable <%p, %lx>\n", obj, id);
+	WARN(1, "shadow variable <%p, %lx> exists already\n", obj, id);
 	return NULL;
 }
 
@@ -167,13 +165,12 @@ void *klp_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
 EXPORT_SYMBOL_GPL(klp_shadow_get_or_alloc);
 
 /* Unhash one variable and free it after readers are done. Lock held. */
-static void klp_shadow_drop(struct klp_shadow *shadow,
-			    klp_shadow_dtor_t dtor)
+static void klp_shadow_drop(struct klp_shadow_var *sv, klp_shadow_dtor_t dtor)
 {
-	hash_del_rcu(&shadow->node);
+	hash_del_rcu(&sv->hnode);
 	if (dtor)
-		dtor(shadow->obj, shadow->data);
-	kfree_rcu(shadow, rcu_head);
+		dtor(sv->owner, sv->data);
+	kfree_rcu(sv, rcu);
 }
 
 /**
@@ -186,14 +183,14 @@ static void klp_shadow_drop(struct klp_shadow *shadow,
  */
 void klp_shadow_free(void *obj, unsigned long id, klp_shadow_dtor_t dtor)
 {
-	struct klp_shadow *shadow;
-	unsigned long flags;
+	struct klp_shadow_var *sv;
+	unsigned long irqflags;
 
-	spin_lock_irqsave(&klp_shadow_lock, flags);
-	shadow = klp_shadow_lookup(obj, id);
-	if (shadow)
-		klp_shadow_drop(shadow, dtor);
-	spin_unlock_irqrestore(&klp_shadow_lock, flags);
+	spin_lock_irqsave(&klp_shadows_lock, irqflags);
+	sv = klp_shadow_lookup(obj, id);
+	if (sv)
+		klp_shadow_drop(sv, dtor);
+	spin_unlock_irqrestore(&klp_shadows_lock, irqflags);
 }
 EXPORT_SYMBOL_GPL(klp_shadow_free);
 
@@ -206,15 +203,15 @@ EXPORT_SYMBOL_GPL(klp_shadow_free);
  */
 void klp_shadow_free_all(unsigned long id, klp_shadow_dtor_t dtor)
 {
-	struct klp_shadow *shadow;
-	struct hlist_node *tmp;
-	unsigned long flags;
-	int bkt;
+	struct klp_shadow_var *sv;
+	struct hlist_node *next;
+	unsigned long irqflags;
+	int bucket;
 
-	spin_lock_irqsave(&klp_shadow_lock, flags);
-	hash_for_each_safe(klp_shadow_hash, bkt, tmp, shadow, node)
-		if (shadow->id == id)
-			klp_shadow_drop(shadow, dtor);
-	spin_unlock_irqrestore(&klp_shadow_lock, flags);
+	spin_lock_irqsave(&klp_shadows_lock, irqflags);
+	hash_for_each_safe(klp_shadows, bucket, next, sv, hnode)
+		if (sv->id == id)
+			klp_shadow_drop(sv, dtor);
+	spin_unlock_irqrestore(&klp_shadows_lock, irqflags);
 }
 EXPORT_SYMBOL_GPL(klp_shadow_free_all);

@@ -8,7 +8,7 @@
  * every state at all (nothing would be left to maintain it otherwise).
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <kunit/visibility.h>
 #include <linux/livepatch.h>
@@ -54,18 +54,18 @@ EXPORT_SYMBOL_GPL(klp_get_state);
  */
 struct klp_state *klp_get_prev_state(unsigned long id)
 {
-	struct klp_state *found = NULL, *state;
-	struct klp_patch *patch;
+	struct klp_patch *newest = klp_transition_patch, *older;
+	struct klp_state *found = NULL, *decl;
 
-	if (WARN_ON_ONCE(!klp_transition_patch))
+	if (WARN_ON_ONCE(!newest))
 		return NULL;
 
-	klp_for_each_patch(patch) {
-		if (patch == klp_transition_patch)
+	/* klp_patches is oldest first: the last declaration wins. */
+	list_for_each_entry(older, &klp_patches, list) {
+		if (older == newest)
 			break;
-		state = klp_get_state(patch, id);
-		if (state)
-			found = state;
+		decl = klp_get_state(older, id);
+		found = decl ?: found;
 	}
 	return found;
 }

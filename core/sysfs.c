@@ -13,7 +13,7 @@
  *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <linux/kobject.h>
 #include <linux/slab.h>
@@ -21,80 +21,80 @@
 
 #include "internal.h"
 
-struct kobject *klp_root_kobj;
+struct kobject *klp_sysfs_root;
 
 static struct klp_patch *to_patch(struct kobject *kobj)
 {
 	return container_of(kobj, struct klp_patch, kobj);
 }
 
-static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
-			     const char *buf, size_t count)
+/* Attribute methods: kobj is the patch's, object's or function's own. */
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *a,
+			     const char *page, size_t len)
 {
 	struct klp_patch *patch = to_patch(kobj);
-	bool enabled;
-	int ret;
+	bool want;
+	int err;
 
-	ret = kstrtobool(buf, &enabled);
-	if (ret)
-		return ret;
+	err = kstrtobool(page, &want);
+	if (err)
+		return err;
 
 	mutex_lock(&klp_mutex);
-	if (patch->enabled == enabled)
-		ret = -EINVAL;		/* already so, or on its way */
+	if (patch->enabled == want)
+		err = -EINVAL;		/* already so, or on its way */
 	else if (patch == klp_transition_patch)
 		klp_transition_reverse();
-	else if (!enabled)
-		ret = klp_disable_patch_locked(patch);
+	else if (!want)
+		err = klp_disable_patch_locked(patch);
 	else
-		ret = -EINVAL;		/* a disabled patch stays disabled */
+		err = -EINVAL;		/* a disabled patch stays disabled */
 	mutex_unlock(&klp_mutex);
 
-	return ret ? ret : count;
+	return err ?: len;
 }
 
-static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *a,
+			    char *page)
 {
-	return sysfs_emit(buf, "%d\n", to_patch(kobj)->enabled);
+	return sysfs_emit(page, "%d\n", to_patch(kobj)->enabled);
 }
 
-static ssize_t transition_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
+static ssize_t transition_show(struct kobject *kobj, struct kobj_attribute *a,
+			       char *page)
 {
-	return sysfs_emit(buf, "%d\n",
+	return sysfs_emit(page, "%d\n",
 			  to_patch(kobj) == READ_ONCE(klp_transition_patch));
 }
 
-static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *attr,
-			   const char *buf, size_t count)
+static ssize_t force_store(struct kobject *kobj, struct kobj_attribute *a,
+			   const char *page, size_t len)
 {
 	struct klp_patch *patch = to_patch(kobj);
 	bool force;
-	int ret;
+	int err;
 
-	ret = kstrtobool(buf, &force);
-	if (ret)
-		return ret;
-	if (!force)
-		return count;
+	err = kstrtobool(page, &force);
+	if (err || !force)
+		return err ?: len;
 
 	mutex_lock(&klp_mutex);
-	if (patch != klp_transition_patch) {
-		ret = -EINVAL;
-	} else {
+	if (patch == klp_transition_patch) {
 		klp_transition_force();
 		klp_transition_try_finish();
+	} else {
+		err = -EINVAL;
 	}
 	mutex_unlock(&klp_mutex);
 
-	return ret ? ret : count;
+	return err ?: len;
 }
 
-static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *a,
+			    char *page)
 {
-	return sysfs_emit(buf, "%d\n", to_patch(kobj)->replace);
+	return sysfs_emit(page, "%d\n", to_patch(kobj)->replace);
 }
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
@@ -102,30 +102,30 @@ static struct kobj_attribute transition_attr = __ATTR_RO(transition);
 static struct kobj_attribute force_attr = __ATTR_WO(force);
 static struct kobj_attribute replace_attr = __ATTR_RO(replace);
 
-static struct attribute *klp_patch_attrs[] = {
+static struct attribute *patch_dir_attrs[] = {
 	&enabled_attr.attr,
 	&transition_attr.attr,
 	&force_attr.attr,
 	&replace_attr.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(klp_patch);
+ATTRIBUTE_GROUPS(patch_dir);
 
-static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+static ssize_t patched_show(struct kobject *kobj, struct kobj_attribute *a,
+			    char *page)
 {
 	struct klp_object *obj = container_of(kobj, struct klp_object, kobj);
 
-	return sysfs_emit(buf, "%d\n", obj->patched);
+	return sysfs_emit(page, "%d\n", obj->patched ? 1 : 0);
 }
 
 static struct kobj_attribute patched_attr = __ATTR_RO(patched);
 
-static struct attribute *klp_object_attrs[] = {
+static struct attribute *object_dir_attrs[] = {
 	&patched_attr.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(klp_object);
+ATTRIBUTE_GROUPS(object_dir);
 
 /* The patch's memory is the module's: only tell the waiter it is unused. */
 static void klp_patch_release(struct kobject *kobj)
@@ -154,19 +154,20 @@ static void klp_func_release(struct kobject *kobj)
 	}
 }
 
+/* All three use the generic kobj_attribute show/store dispatch. */
 const struct kobj_type klp_patch_ktype = {
-	.release = klp_patch_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = klp_patch_groups,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= patch_dir_groups,
+	.release	= klp_patch_release,
 };
 
 const struct kobj_type klp_object_ktype = {
-	.release = klp_object_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = klp_object_groups,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= object_dir_groups,
+	.release	= klp_object_release,
 };
 
 const struct kobj_type klp_func_ktype = {
-	.release = klp_func_release,
-	.sysfs_ops = &kobj_sysfs_ops,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.release	= klp_func_release,
 };

@@ -32,7 +32,7 @@
  *      Partner: the first smp_rmb() in klp_ftrace_handler().
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "livepatch: " fmt
 
 #include <kunit/visibility.h>
 #include <linux/cpu.h>
@@ -72,7 +72,7 @@ static struct klp_spans __rcu *klp_leaving;
  * cond_resched() gets a switch point only while a transition runs, so
  * that CPU-bound kthreads switch too.
  */
-#if defined(CONFIG_PREEMPT_DYNAMIC) && defined(CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)
+#if IS_ENABLED(CONFIG_PREEMPT_DYNAMIC) && IS_ENABLED(CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)
 static void klp_cond_resched_hook(bool on)
 {
 	if (on)
@@ -132,19 +132,18 @@ struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal)
 	struct klp_func *func;
 	unsigned int nr = 0;
 
-	klp_for_each_object(patch, obj)
+	list_for_each_entry(obj, &patch->obj_list, node)
 		if (obj->patched)
-			klp_for_each_func(obj, func)
-				nr++;
+			nr += list_count_nodes(&obj->func_list);
 
 	spans = kvzalloc(struct_size(spans, span, nr), GFP_KERNEL);
 	if (!spans)
 		return NULL;
 
-	klp_for_each_object(patch, obj) {
+	list_for_each_entry(obj, &patch->obj_list, node) {
 		if (!obj->patched)
 			continue;
-		klp_for_each_func(obj, func) {
+		list_for_each_entry(func, &obj->func_list, node) {
 			struct klp_span *s = &spans->span[spans->nr++];
 			unsigned long size;
 
@@ -264,7 +263,8 @@ static int klp_check_and_switch(struct task_struct *task, void *hit)
 {
 	enum klp_hold hold;
 
-	if (task_curr(task) && task != current)
+	/* A task on another CPU changes its stack while we would walk it. */
+	if (task != current && task_curr(task))
 		return KLP_HOLD_RUNNING;
 
 	hold = klp_task_may_switch(task, hit);
@@ -329,7 +329,7 @@ void klp_update_patch_state(struct task_struct *task)
 	 * Preemption off: klp_sync_cpus() in klp_transition_reverse() must
 	 * be able to wait for this section.
 	 */
-	preempt_disable_notrace();
+	guard(preempt_notrace)();
 
 	/*
 	 * The atomic test_and_clear orders the flag read before the goal
@@ -338,8 +338,6 @@ void klp_update_patch_state(struct task_struct *task)
 	 */
 	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
-
-	preempt_enable_notrace();
 }
 
 /**
@@ -351,16 +349,16 @@ void klp_update_patch_state(struct task_struct *task)
  */
 void __klp_sched_try_switch(void)
 {
-	if (likely(!klp_patch_pending(current)))
+	if (!klp_patch_pending(current))
 		return;
 
-	preempt_disable();
-	if (klp_patch_pending(current)) {
-		/* Flag before goal; partner of pair (B). */
-		smp_rmb();
-		klp_try_switch_task(current);
-	}
-	preempt_enable();
+	guard(preempt)();
+	/* Switched meanwhile (we were preemptible until now)? */
+	if (!klp_patch_pending(current))
+		return;
+	/* Flag before goal; partner of pair (B). */
+	smp_rmb();
+	klp_try_switch_task(current);
 }
 EXPORT_SYMBOL(__klp_sched_try_switch);
 
@@ -375,11 +373,9 @@ EXPORT_SYMBOL(__klp_sched_try_switch);
  */
 void klp_copy_process(struct task_struct *child)
 {
-	if (test_tsk_thread_flag(current, TIF_PATCH_PENDING))
-		set_tsk_thread_flag(child, TIF_PATCH_PENDING);
-	else
-		clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
-	child->patch_state = current->patch_state;
+	update_tsk_thread_flag(child, TIF_PATCH_PENDING,
+			       klp_patch_pending(current));
+	WRITE_ONCE(child->patch_state, READ_ONCE(current->patch_state));
 }
 
 /* The transition ------------------------------------------------------------ */
@@ -394,41 +390,52 @@ static void klp_retry_fn(struct work_struct *work)
 
 static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
 
-static void klp_set_all_states(int state)
+/*
+ * Call visit() for every thread, under tasklist_lock, and then, with
+ * idle, for the idle task of every possible CPU (they are on no list).
+ */
+static void klp_visit_tasks(bool idle,
+			    void (*visit)(struct task_struct *task, long arg),
+			    long arg)
 {
-	struct task_struct *g, *task;
+	struct task_struct *leader, *task;
 	unsigned int cpu;
 
 	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task) {
-		WARN_ON_ONCE(state != KLP_TRANSITION_IDLE &&
-			     task->patch_state != KLP_TRANSITION_IDLE);
-		WARN_ON_ONCE(state == KLP_TRANSITION_IDLE &&
-			     test_tsk_thread_flag(task, TIF_PATCH_PENDING));
-		task->patch_state = state;
-	}
+	for_each_process_thread(leader, task)
+		visit(task, arg);
 	read_unlock(&tasklist_lock);
 
-	for_each_possible_cpu(cpu) {
-		task = idle_task(cpu);
-		WARN_ON_ONCE(state == KLP_TRANSITION_IDLE &&
-			     test_tsk_thread_flag(task, TIF_PATCH_PENDING));
-		task->patch_state = state;
-	}
+	if (idle)
+		for_each_possible_cpu(cpu)
+			visit(idle_task(cpu), arg);
 }
 
-static void klp_clear_all_pending(void)
+/* Set a universe; a transition starts from and ends in IDLE only. */
+static void klp_visit_set_state(struct task_struct *task, long state)
 {
-	struct task_struct *g, *task;
-	unsigned int cpu;
+	if (state == KLP_TRANSITION_IDLE)
+		WARN_ON_ONCE(klp_patch_pending(task));
+	else
+		WARN_ON_ONCE(task->patch_state != KLP_TRANSITION_IDLE);
+	WRITE_ONCE(task->patch_state, state);
+}
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	read_unlock(&tasklist_lock);
+static void klp_visit_unmark(struct task_struct *task, long unused)
+{
+	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
 
-	for_each_possible_cpu(cpu)
-		clear_tsk_thread_flag(idle_task(cpu), TIF_PATCH_PENDING);
+/* Mark a task that is not in the goal universe yet. */
+static void klp_visit_mark(struct task_struct *task, long goal)
+{
+	if (task->patch_state != goal)
+		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+}
+
+static void klp_visit_force(struct task_struct *task, long unused)
+{
+	klp_update_patch_state(task);
 }
 
 static void klp_set_funcs_transition(struct klp_patch *patch, bool on)
@@ -436,8 +443,8 @@ static void klp_set_funcs_transition(struct klp_patch *patch, bool on)
 	struct klp_object *obj;
 	struct klp_func *func;
 
-	klp_for_each_object(patch, obj)
-		klp_for_each_func(obj, func)
+	list_for_each_entry(obj, &patch->obj_list, node)
+		list_for_each_entry(func, &obj->func_list, node)
 			WRITE_ONCE(func->transition, on);
 }
 
@@ -451,14 +458,16 @@ static void klp_set_funcs_transition(struct klp_patch *patch, bool on)
  */
 void klp_transition_prepare(struct klp_patch *patch, int goal)
 {
+	const char *name = patch->mod->name;
+
 	WARN_ON_ONCE(klp_goal != KLP_TRANSITION_IDLE);
 
-	klp_transition_patch = patch;
+	WRITE_ONCE(klp_transition_patch, patch);
 	WRITE_ONCE(klp_goal, goal);
-	pr_debug("'%s': initializing %s transition\n", patch->mod->name,
+	pr_debug("'%s': initializing %s transition\n", name,
 		 klp_goal_word(goal));
 
-	klp_set_all_states(!goal);
+	klp_visit_tasks(true, klp_visit_set_state, !goal);
 
 	/* Pairs (A) and (B): states and goal before flags and TIFs. */
 	smp_wmb();
@@ -473,28 +482,15 @@ void klp_transition_prepare(struct klp_patch *patch, int goal)
  */
 void klp_transition_start(void)
 {
-	struct task_struct *g, *task;
-	unsigned int cpu;
+	const char *name = klp_transition_patch->mod->name;
 	int goal = klp_goal;
 
 	WARN_ON_ONCE(goal == KLP_TRANSITION_IDLE);
-	pr_notice("'%s': starting %s transition\n",
-		  klp_transition_patch->mod->name, klp_goal_word(goal));
+	pr_notice("'%s': starting %s transition\n", name,
+		  klp_goal_word(goal));
 
 	klp_transition_refresh();
-
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		if (task->patch_state != goal)
-			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	read_unlock(&tasklist_lock);
-
-	for_each_possible_cpu(cpu) {
-		task = idle_task(cpu);
-		if (task->patch_state != goal)
-			set_tsk_thread_flag(task, TIF_PATCH_PENDING);
-	}
-
+	klp_visit_tasks(true, klp_visit_mark, goal);
 	klp_cond_resched_hook(true);
 	klp_rounds = 0;
 }
@@ -549,10 +545,10 @@ static void klp_transition_finish(void)
 	if (goal == KLP_TRANSITION_PATCHED)
 		klp_sync_cpus();
 
-	klp_set_all_states(KLP_TRANSITION_IDLE);
+	klp_visit_tasks(true, klp_visit_set_state, KLP_TRANSITION_IDLE);
 	klp_spans_publish(NULL);
 
-	klp_for_each_object(patch, obj) {
+	list_for_each_entry(obj, &patch->obj_list, node) {
 		if (!klp_obj_loaded(obj))
 			continue;
 		if (goal == KLP_TRANSITION_PATCHED)
@@ -565,31 +561,28 @@ static void klp_transition_finish(void)
 		  klp_goal_word(goal));
 
 	WRITE_ONCE(klp_goal, KLP_TRANSITION_IDLE);
-	klp_transition_patch = NULL;
+	WRITE_ONCE(klp_transition_patch, NULL);
 }
 
-/* Fake signals to user tasks, wake-ups to kthreads, that hold us up. */
-static void klp_nudge_stragglers(void)
+/*
+ * A fake signal sends a user task through the exit path; a wake-up gives
+ * a sleeping kthread a chance to leave the patched code. The task may
+ * switch meanwhile; a needless nudge does no harm.
+ */
+static void klp_visit_nudge(struct task_struct *task, long unused)
 {
-	struct task_struct *g, *task;
+	if (!klp_patch_pending(task))
+		return;
+	if (task->flags & PF_KTHREAD)
+		wake_up_state(task, TASK_INTERRUPTIBLE);
+	else
+		set_notify_signal(task);
+}
 
-	if (klp_rounds == KLP_NUDGE_EVERY)
-		pr_notice("signaling remaining tasks\n");
-
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task) {
-		if (!klp_patch_pending(task))
-			continue;
-		/*
-		 * The task may switch meanwhile; a needless signal or
-		 * wake-up does no harm.
-		 */
-		if (task->flags & PF_KTHREAD)
-			wake_up_state(task, TASK_INTERRUPTIBLE);
-		else
-			set_notify_signal(task);
-	}
-	read_unlock(&tasklist_lock);
+static void klp_visit_try_switch(struct task_struct *task, long all)
+{
+	if (!klp_try_switch_task(task))
+		*(bool *)all = false;
 }
 
 /**
@@ -599,19 +592,16 @@ static void klp_nudge_stragglers(void)
  */
 void klp_transition_try_finish(void)
 {
-	struct task_struct *g, *task;
+	struct task_struct *task;
 	struct klp_patch *patch;
 	bool all = true;
 	unsigned int cpu;
 
 	WARN_ON_ONCE(klp_goal == KLP_TRANSITION_IDLE);
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		if (!klp_try_switch_task(task))
-			all = false;
-	read_unlock(&tasklist_lock);
+	klp_visit_tasks(false, klp_visit_try_switch, (long)&all);
 
+	/* Idle tasks: by CPU, since an offline CPU runs nothing. */
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
 		task = idle_task(cpu);
@@ -628,11 +618,15 @@ void klp_transition_try_finish(void)
 	cpus_read_unlock();
 
 	if (!all) {
-		if (klp_rounds && !(klp_rounds % KLP_NUDGE_EVERY))
-			klp_nudge_stragglers();
+		if (klp_rounds && !(klp_rounds % KLP_NUDGE_EVERY)) {
+			if (klp_rounds == KLP_NUDGE_EVERY)
+				pr_notice("signaling remaining tasks\n");
+			klp_visit_tasks(false, klp_visit_nudge, 0);
+		}
 		klp_rounds++;
+		/* Retry in about a second, batched with other timers. */
 		schedule_delayed_work(&klp_retry_work,
-				      round_jiffies_relative(HZ));
+				      round_jiffies_relative(1 * HZ));
 		return;
 	}
 
@@ -655,11 +649,13 @@ void klp_transition_try_finish(void)
  */
 void klp_transition_cancel(void)
 {
+	const char *name = klp_transition_patch->mod->name;
+
 	if (WARN_ON_ONCE(klp_goal != KLP_TRANSITION_PATCHED))
 		return;
 
 	pr_debug("'%s': canceling patching transition, going to unpatch\n",
-		 klp_transition_patch->mod->name);
+		 name);
 	WRITE_ONCE(klp_goal, KLP_TRANSITION_UNPATCHED);
 	klp_transition_finish();
 }
@@ -675,16 +671,15 @@ void klp_transition_reverse(void)
 	struct klp_patch *patch = klp_transition_patch;
 	int goal = klp_goal;
 
-	pr_debug("'%s': reversing transition from %s\n", patch->mod->name,
-		 goal == KLP_TRANSITION_PATCHED ? "patching to unpatching" :
-						  "unpatching to patching");
+	pr_debug("'%s': reversing transition from %s to %s\n",
+		 patch->mod->name, klp_goal_word(goal), klp_goal_word(!goal));
 
 	/*
 	 * No TIF path may switch a task to the old goal once it is
 	 * flipped: clear every flag, then wait for the paths already past
 	 * their flag test.
 	 */
-	klp_clear_all_pending();
+	klp_visit_tasks(true, klp_visit_unmark, 0);
 	klp_sync_cpus();
 
 	patch->enabled = !patch->enabled;
@@ -705,25 +700,17 @@ void klp_transition_reverse(void)
  */
 void klp_transition_force(void)
 {
-	struct task_struct *g, *task;
-	struct klp_patch *patch;
-	unsigned int cpu;
+	struct klp_patch *patch = klp_transition_patch, *other;
 
 	pr_warn("forcing remaining tasks to the patched state\n");
+	klp_visit_tasks(true, klp_visit_force, 0);
 
-	read_lock(&tasklist_lock);
-	for_each_process_thread(g, task)
-		klp_update_patch_state(task);
-	read_unlock(&tasklist_lock);
-
-	for_each_possible_cpu(cpu)
-		klp_update_patch_state(idle_task(cpu));
-
+	/* Whose code may a task still be in? Keep those modules. */
 	if (klp_goal == KLP_TRANSITION_UNPATCHED) {
-		klp_transition_patch->forced = true;
-	} else if (klp_transition_patch->replace) {
-		klp_for_each_patch(patch)
-			if (patch != klp_transition_patch)
-				patch->forced = true;
+		patch->forced = true;
+	} else if (patch->replace) {
+		list_for_each_entry(other, &klp_patches, list)
+			if (other != patch)
+				other->forced = true;
 	}
 }

@@ -173,17 +173,17 @@ class MirrorTest(unittest.TestCase):
             d = os.path.join(root, "etc", "apt", "sources.list.d")
             os.makedirs(d)
             with open(os.path.join(d, "a.sources"), "w") as f:
-                f.write("Types: deb\nURIs: http://m1/debian\n"
+                f.write("Types: deb\nURIs: file:///srv/m1/debian\n"
                         "Suites: bookworm bookworm-updates\n\n"
-                        "Types: deb\nURIs: http://m2/debian-security\n"
+                        "Types: deb\nURIs: file:///srv/m2/debian-security\n"
                         "Suites: bookworm-security\n")
             with open(os.path.join(root, "etc", "apt", "sources.list"),
                       "w") as f:
-                f.write("deb [arch=amd64] http://m3/debian bookworm main\n"
-                        "# deb http://m4/debian bookworm main\n"
-                        "deb http://m5/debian bookworm-updates main\n")
+                f.write("deb [arch=amd64] file:///srv/m3/debian bookworm main\n"
+                        "# deb file:///srv/m4/debian bookworm main\n"
+                        "deb file:///srv/m5/debian bookworm-updates main\n")
             self.assertEqual(rootfs.host_mirrors("bookworm", root),
-                             ["http://m1/debian", "http://m3/debian"])
+                             ["file:///srv/m1/debian", "file:///srv/m3/debian"])
 
 
 class TreeTest(unittest.TestCase):
