@@ -42,7 +42,7 @@ if [ -d "$KB" ]; then
 		CROSS_COMPILE="$(grep -m1 -o 'CROSS_COMPILE=[^ ]*' \
 		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
 		W=1 C=2 kernel/livepatch/ > "$O/logs/lint-sparse.log" 2>&1
-	if grep -E 'warning|error' "$O/logs/lint-sparse.log"; then
+	if grep -E ': (warning|error):' "$O/logs/lint-sparse.log"; then
 		status=1
 	fi
 	checked=$(grep -c '^  CHECK ' "$O/logs/lint-sparse.log")
