@@ -14,7 +14,7 @@ KB=$O/kernels/klpcore-$ARCH_NAME
 cd "$(dirname "$0")/.." || exit 2
 status=0
 
-FILES=$(ls core/*.c core/*.h arch/*/*.h arch/*/*.c tests/selftests/*.c \
+FILES=$(ls core/*.c core/*.h arch/*.h arch/*/*.h arch/*/*.c tests/selftests/*.c \
 	objtool-ext/*.c objtool-ext/*.h 2>/dev/null)
 
 # Known false positives, each with its reason:
