@@ -12,7 +12,9 @@
  *
  * A backend includes this only after checking, in its README.rst, that
  * its kernel's versions keep the contract; it still states its own
- * KLP_ARCH_NAME and KLP_ARCH_EXIT_HOOK.
+ * KLP_ARCH_NAME and KLP_ARCH_EXIT_HOOK. A backend that brings its own
+ * walk (arm64) defines klp_arch_walk_reliable before including this
+ * header and takes only the other two hooks from here.
  */
 #ifndef _KLPCORE_KERNEL_HOOKS_H
 #define _KLPCORE_KERNEL_HOOKS_H
@@ -20,6 +22,7 @@
 #include <linux/ftrace.h>
 #include <linux/stacktrace.h>
 
+#ifndef klp_arch_walk_reliable
 static inline int klp_arch_walk_reliable(struct task_struct *task,
 					 klp_walk_fn fn, void *cookie)
 {
@@ -27,6 +30,7 @@ static inline int klp_arch_walk_reliable(struct task_struct *task,
 }
 
 #define klp_arch_walk_reliable klp_arch_walk_reliable
+#endif
 
 static __always_inline void klp_arch_set_pc(struct ftrace_regs *fregs,
 					    unsigned long pc)

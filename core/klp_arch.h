@@ -56,7 +56,10 @@ typedef bool (*klp_walk_fn)(void *cookie, unsigned long addr);
  * the task's stack or not moving towards the stack's base, missing unwind
  * metadata, or @fn returning false.
  *
- * Mandatory.
+ * Mandatory. The core never asks the kernel whether it has a reliable
+ * unwinder (klp_have_reliable_stack(), HAVE_RELIABLE_STACKTRACE): this
+ * hook is the answer, and a backend may bring its own walk where the
+ * kernel has none (arm64 on 6.12).
  *
  * Return: 0 for a complete and trustworthy walk, -EINVAL otherwise.
  */

@@ -621,12 +621,6 @@ int klp_enable_patch(struct klp_patch *patch)
 	if (err)
 		return err;
 
-	/*
-	 * A backend's reliable walk is mandatory (klp_arch.h), so there is
-	 * no kernel where the consistency model is missing.
-	 */
-	BUILD_BUG_ON(!klp_have_reliable_stack());
-
 	if (!klp_sysfs_root)
 		return -ENODEV;
 

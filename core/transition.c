@@ -285,10 +285,6 @@ static bool klp_try_switch_task(struct task_struct *task)
 	if (READ_ONCE(task->patch_state) == READ_ONCE(klp_goal))
 		return true;
 
-	/* Without a reliable walk, tasks switch only at the TIF points. */
-	if (!klp_have_reliable_stack())
-		return false;
-
 	if (task == current)
 		hold = klp_check_and_switch(task, &hit);
 	else
