@@ -135,21 +135,21 @@ static noinline void klp_test_park(void)
  */
 void klp_test_call_under_bad_record(void (*fn)(void), unsigned long ret);
 asm(".pushsection .text, \"ax\"\n"
-    ".balign 4\n"
-    ".type klp_test_call_under_bad_record, %function\n"
-    "klp_test_call_under_bad_record:\n"
-    "	hint	34\n"			/* bti c */
-    "	sub	sp, sp, #32\n"
-    "	stp	x29, x30, [sp, #16]\n"	/* the real record */
-    "	add	x9, sp, #16\n"
-    "	stp	x9, x1, [sp]\n"		/* the bad one, below it */
-    "	mov	x29, sp\n"
-    "	blr	x0\n"
-    "	ldp	x29, x30, [sp, #16]\n"
-    "	add	sp, sp, #32\n"
-    "	ret\n"
-    ".size klp_test_call_under_bad_record, . - klp_test_call_under_bad_record\n"
-    ".popsection\n");
+	".balign 4\n"
+	".type klp_test_call_under_bad_record, %function\n"
+	"klp_test_call_under_bad_record:\n"
+	"	hint	34\n"			/* bti c */
+	"	sub	sp, sp, #32\n"
+	"	stp	x29, x30, [sp, #16]\n"	/* the real record */
+	"	add	x9, sp, #16\n"
+	"	stp	x9, x1, [sp]\n"		/* the bad one, below it */
+	"	mov	x29, sp\n"
+	"	blr	x0\n"
+	"	ldp	x29, x30, [sp, #16]\n"
+	"	add	sp, sp, #32\n"
+	"	ret\n"
+	".size klp_test_call_under_bad_record, . - klp_test_call_under_bad_record\n"
+	".popsection\n");
 
 /* Where the bad record's return address points: data, not text. */
 static unsigned long klp_test_not_text;
