@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * arch_ppc64.c - ppc64le instructions as neutral operations, and the
+ * ppc64 ELFv2 frame protocol
+ *
+ * Registers: r0..r31 are 0..31, LR is 32, CTR 33; r1 is the stack
+ * pointer, LR holds the return address.
+ *
+ * Protocol (the back chain the kernel's unwinder follows): a function
+ * that calls out has saved LR (in the caller's frame, 16(r1)) and has
+ * allocated its frame with a store-with-update of r1 (stdu r1,-N(r1)),
+ * which stores the back chain in the same instruction that moves r1, so
+ * that no interrupt ever sees a frame without it; it frees the frame only
+ * after its last call. The profiling call of -mprofile-kernel
+ * (mflr r0; bl _mcount) comes before the frame by design: _mcount keeps
+ * LR and is exempt.
+ */
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objtool-ext.h"
+
+#define PPC_SP	1
+#define PPC_LR	32
+#define PPC_CTR	33
+
+struct ppc {
+	csh cs;
+	cs_insn *ci;
+	int8_t regmap[PPC_REG_ENDING];
+};
+
+static int8_t map_name(const char *n)
+{
+	char *end;
+	long r;
+
+	if (!n)
+		return REG_NONE;
+	if (!strcmp(n, "lr"))
+		return PPC_LR;
+	if (!strcmp(n, "ctr"))
+		return PPC_CTR;
+	if (n[0] != 'r')
+		return REG_NONE;
+	r = strtol(n + 1, &end, 10);
+	if (end == n + 1 || *end || r < 0 || r > 31)
+		return REG_NONE;
+	return (int8_t)r;
+}
+
+static void *ppc_open(void)
+{
+	struct ppc *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h)
+		return NULL;
+	if (cs_open(CS_ARCH_PPC, CS_MODE_64 | CS_MODE_LITTLE_ENDIAN,
+		    &h->cs) != CS_ERR_OK) {
+		free(h);
+		return NULL;
+	}
+	cs_option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	h->ci = cs_malloc(h->cs);
+	if (!h->ci) {
+		cs_close(&h->cs);
+		free(h);
+		return NULL;
+	}
+	for (r = 0; r < PPC_REG_ENDING; r++)
+		h->regmap[r] = map_name(cs_reg_name(h->cs, r));
+	return h;
+}
+
+static void ppc_close(void *handle)
+{
+	struct ppc *h = handle;
+
+	cs_free(h->ci, 1);
+	cs_close(&h->cs);
+	free(h);
+}
+
+static int8_t reg(const struct ppc *h, unsigned int r)
+{
+	return r < PPC_REG_ENDING ? h->regmap[r] : REG_NONE;
+}
+
+static void add_op(struct insn *in, struct stack_op op)
+{
+	if (in->nr_ops < MAX_OPS)
+		in->ops[in->nr_ops++] = op;
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/* Stores of a register to d(rA): std, stdu, stw, sth, stb, stfd. */
+static bool store_op(const struct ppc *h, const cs_insn *ci, struct insn *in)
+{
+	const cs_ppc *d = &ci->detail->ppc;
+	uint8_t size;
+	bool update = false;
+
+	switch (ci->id) {
+	case PPC_INS_STDU: update = true; /* fall through */
+	case PPC_INS_STD: size = 8; break;
+	case PPC_INS_STWU: update = true; /* fall through */
+	case PPC_INS_STW: size = 4; break;
+	case PPC_INS_STH: size = 2; break;
+	case PPC_INS_STB: size = 1; break;
+	case PPC_INS_STFD: size = 8; break;
+	default:
+		return false;
+	}
+	if (d->op_count != 2 || d->operands[1].type != PPC_OP_MEM)
+		return false;
+	add_op(in, (struct stack_op){ .kind = OP_STORE,
+		.src = ci->id == PPC_INS_STFD ? REG_NONE :
+		       reg(h, d->operands[0].reg),
+		.base = reg(h, d->operands[1].mem.base),
+		.imm = d->operands[1].mem.disp, .size = size,
+		.update = update });
+	return true;
+}
+
+static int ppc_decode(void *handle, const uint8_t *code, size_t len,
+		      uint64_t off, struct insn *in)
+{
+	struct ppc *h = handle;
+	const uint8_t *p = code;
+	size_t left = len < 4 ? len : 4;
+	uint64_t addr = off;
+	const cs_ppc *d;
+	cs_insn *ci = h->ci;
+	const char *m;
+
+	if (!cs_disasm_iter(h->cs, &p, &left, &addr, ci))
+		return 0;
+	d = &ci->detail->ppc;
+	m = ci->mnemonic;
+	insn_set_text(in, m, ci->op_str);
+	in->kind = INSN_OTHER;
+
+	switch (ci->id) {
+	case PPC_INS_BL:
+		in->kind = INSN_CALL;
+		in->has_target = true;
+		in->target = d->operands[d->op_count - 1].imm;
+		return 4;
+	case PPC_INS_BCTRL: case PPC_INS_BLRL:
+		in->kind = INSN_CALL;
+		return 4;
+	case PPC_INS_BCL:
+		/* bcl 20,31,$+4: reads the pc, not a call */
+		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = PPC_LR });
+		return 4;
+	case PPC_INS_B:
+		in->kind = INSN_JUMP;
+		in->has_target = true;
+		in->target = d->operands[d->op_count - 1].imm;
+		return 4;
+	case PPC_INS_BC: case PPC_INS_BDNZ: case PPC_INS_BDZ:
+		if (!d->op_count ||
+		    d->operands[d->op_count - 1].type != PPC_OP_IMM)
+			return 4;
+		in->kind = INSN_JUMP_COND;
+		in->has_target = true;
+		in->target = d->operands[d->op_count - 1].imm;
+		return 4;
+	case PPC_INS_BLR:
+		in->kind = INSN_RETURN;
+		return 4;
+	case PPC_INS_BCLR: case PPC_INS_BDNZLR: case PPC_INS_BDZLR:
+		in->kind = INSN_RETURN;
+		in->cond = true;
+		return 4;
+	case PPC_INS_BCTR:
+		in->kind = INSN_JUMP_DYN;
+		return 4;
+	case PPC_INS_TRAP:
+		in->kind = INSN_TRAP;
+		return 4;
+	case PPC_INS_MFLR:
+		add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = reg(h, d->operands[0].reg), .src = PPC_LR });
+		return 4;
+	case PPC_INS_MTLR:
+		add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = PPC_LR,
+			.src = reg(h, d->operands[0].reg) });
+		return 4;
+	case PPC_INS_MR:
+		add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = reg(h, d->operands[0].reg),
+			.src = reg(h, d->operands[1].reg) });
+		return 4;
+	case PPC_INS_ADDI:
+		if (d->op_count == 3 && d->operands[2].type == PPC_OP_IMM) {
+			add_op(in, (struct stack_op){ .kind = OP_MOVE,
+				.dst = reg(h, d->operands[0].reg),
+				.src = reg(h, d->operands[1].reg),
+				.imm = d->operands[2].imm });
+			return 4;
+		}
+		break;
+	case PPC_INS_LD:
+		if (d->op_count == 2 && d->operands[1].type == PPC_OP_MEM) {
+			add_op(in, (struct stack_op){ .kind = OP_LOAD,
+				.dst = reg(h, d->operands[0].reg),
+				.base = reg(h, d->operands[1].mem.base),
+				.imm = d->operands[1].mem.disp,
+				.src = REG_NONE });
+			return 4;
+		}
+		break;
+	case PPC_INS_STDUX:
+		/* A frame of a size known only at run time. */
+		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = reg(h, d->operands[1].reg) });
+		return 4;
+	default:
+		break;
+	}
+	if (store_op(h, ci, in))
+		return 4;
+
+	/* Other instructions write their first register operand, except
+	 * stores, traps, compares, moves to special registers, branches
+	 * and cache operations, which only read it. */
+	if (d->op_count && d->operands[0].type == PPC_OP_REG &&
+	    !starts(m, "st") && !starts(m, "t") && !starts(m, "mt") &&
+	    !starts(m, "cmp") && !starts(m, "dc") && !starts(m, "ic") &&
+	    !starts(m, "b"))
+		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = reg(h, d->operands[0].reg) });
+	return 4;
+}
+
+static const char *ppc_framed(const struct frame_state *st)
+{
+	const struct val *sp = &st->reg[PPC_SP];
+	const struct slot *chain;
+
+	if (!state_slot_holding(st, VAL_ENTRY_RA, 0))
+		return "LR not saved";
+	if (sp->kind != VAL_STACK || sp->off >= 0)
+		return "no stack frame allocated";
+	chain = state_slot(st, sp->off);
+	if (!chain || chain->val.kind != VAL_STACK || chain->val.off != 0)
+		return "no back chain in the frame";
+	if (!chain->atomic)
+		return "a back chain not stored by the store-with-update that allocated the frame";
+	return NULL;
+}
+
+static bool ppc_exempt_call(const char *name)
+{
+	return !strcmp(name, "_mcount") || !strcmp(name, "mcount");
+}
+
+/*
+ * gcc -Os calls out-of-line register save and restore routines
+ * (arch/powerpc/lib/crtsavres.S). The "0" and FPR/VR variants also keep
+ * LR: the save stores r0 (which holds LR) at 16(r1), the restore reloads
+ * LR from there and returns for the function, so a branch to it is the
+ * function's return. The "1" variants leave LR alone.
+ */
+static bool ppc_abi_helper(const char *name, struct insn *in)
+{
+	bool keeps_lr;
+
+	if (starts(name, "_savegpr0_") || starts(name, "_savefpr_") ||
+	    starts(name, "_savevr_") || starts(name, "_savegpr1_")) {
+		keeps_lr = !starts(name, "_savegpr1_");
+		in->kind = INSN_OTHER;
+		in->nr_ops = 0;
+		if (keeps_lr)
+			add_op(in, (struct stack_op){ .kind = OP_STORE,
+				.src = 0, .base = PPC_SP, .imm = 16,
+				.size = 8 });
+		/* The bl itself leaves its own return address in LR. */
+		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = PPC_LR });
+		return true;
+	}
+	if ((starts(name, "_restgpr0_") || starts(name, "_restfpr_") ||
+	     starts(name, "_restvr_") || starts(name, "_restgpr1_")) &&
+	    in->kind == INSN_JUMP) {
+		keeps_lr = !starts(name, "_restgpr1_");
+		in->kind = INSN_RETURN;
+		in->nr_ops = 0;
+		if (keeps_lr)
+			add_op(in, (struct stack_op){ .kind = OP_LOAD,
+				.dst = PPC_LR, .base = PPC_SP, .imm = 16,
+				.src = REG_NONE });
+		return true;
+	}
+	return false;
+}
+
+const struct arch arch_ppc64 = {
+	.name = "ppc64le",
+	.machine = EM_PPC64,
+	.sp = PPC_SP,
+	.fp = REG_NONE,
+	.ra = PPC_LR,
+	.word = 8,
+	.backchain = 0,
+	.min_insn = 4,
+	.fixed_width = true,
+	.decode = ppc_decode,
+	.open = ppc_open,
+	.close = ppc_close,
+	.framed = ppc_framed,
+	.exempt_call = ppc_exempt_call,
+	.abi_helper = ppc_abi_helper,
+};
