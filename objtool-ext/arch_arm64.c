@@ -110,11 +110,11 @@ static void add_op(struct insn *in, struct stack_op op)
 
 static int64_t shifted_imm(const cs_arm64_op *o)
 {
-	int64_t v = o->imm;
+	uint64_t v = (uint64_t)o->imm;
 
-	if (o->shift.type == ARM64_SFT_LSL)
+	if (o->shift.type == ARM64_SFT_LSL && o->shift.value < 64)
 		v <<= o->shift.value;
-	return v;
+	return (int64_t)v;
 }
 
 /* Stores and loads of one or two registers, any addressing mode. */
@@ -273,6 +273,27 @@ static int a64_decode(void *handle, const uint8_t *code, size_t len,
 		return 4;
 	}
 
+	/* Constants (frame sizes too large for an immediate). */
+	if ((ci->id == ARM64_INS_MOV || ci->id == ARM64_INS_MOVZ) &&
+	    d->op_count == 2 && d->operands[1].type == ARM64_OP_IMM) {
+		add_op(in, (struct stack_op){ .kind = OP_CONST,
+			.dst = reg(h, d->operands[0].reg),
+			.imm = shifted_imm(&d->operands[1]) });
+		return 4;
+	}
+	/* sub sp, sp, x12 and friends. */
+	if ((ci->id == ARM64_INS_ADD || ci->id == ARM64_INS_SUB) &&
+	    d->op_count == 3 && d->operands[1].type == ARM64_OP_REG &&
+	    d->operands[2].type == ARM64_OP_REG &&
+	    !d->operands[2].shift.value) {
+		add_op(in, (struct stack_op){ .kind = OP_ADD_REG,
+			.dst = reg(h, d->operands[0].reg),
+			.src = reg(h, d->operands[1].reg),
+			.base = reg(h, d->operands[2].reg),
+			.imm = ci->id == ARM64_INS_SUB ? -1 : 1 });
+		return 4;
+	}
+
 	/* Anything else that writes a register leaves it unknown. */
 	for (i = 0; i < d->op_count; i++) {
 		const cs_arm64_op *o = &d->operands[i];
@@ -297,7 +318,7 @@ static const char *a64_framed(const struct frame_state *st)
 	if (fp->kind != VAL_STACK)
 		return "x29 not pointing at a frame record";
 	rec = state_slot(st, fp->off);
-	lr = state_slot(st, fp->off + 8);
+	lr = state_slot(st, off_add(fp->off, 8));
 	if (!rec || rec->val.kind != VAL_ENTRY_FP)
 		return "x29 not pointing at the saved x29";
 	if (!lr || lr->val.kind != VAL_ENTRY_RA)
@@ -312,8 +333,10 @@ const struct arch arch_arm64 = {
 	.fp = A64_FP,
 	.ra = A64_LR,
 	.word = 8,
+	.ra_slot = -1,
+	.callee_saved = 0x3ff80000ULL,	/* x19..x28 and x29 */
+	.sp_slot = -1,
 	.backchain = -1,
-	.ra_in_record = true,
 	.min_insn = 4,
 	.fixed_width = true,
 	.decode = a64_decode,

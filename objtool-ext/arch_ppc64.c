@@ -206,7 +206,8 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 			add_op(in, (struct stack_op){ .kind = OP_MOVE,
 				.dst = reg(h, d->operands[0].reg),
 				.src = reg(h, d->operands[1].reg),
-				.imm = d->operands[2].imm });
+				/* a 16-bit signed field, printed unsigned */
+				.imm = (int16_t)d->operands[2].imm });
 			return 4;
 		}
 		break;
@@ -221,12 +222,30 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		}
 		break;
 	case PPC_INS_STDUX:
-		/* A frame of a size known only at run time. */
-		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-			.dst = reg(h, d->operands[1].reg) });
+		/* stdux r1,r1,r0: a frame too large for an immediate. */
+		if (d->op_count != 3)
+			break;
+		add_op(in, (struct stack_op){ .kind = OP_STORE,
+			.src = reg(h, d->operands[0].reg),
+			.base = reg(h, d->operands[1].reg),
+			.indexed = true, .index = reg(h, d->operands[2].reg),
+			.size = 8, .update = true });
 		return 4;
+	case PPC_INS_LI:
+		if (d->op_count == 2 && d->operands[1].type == PPC_OP_IMM) {
+			add_op(in, (struct stack_op){ .kind = OP_CONST,
+				.dst = reg(h, d->operands[0].reg),
+				.imm = (int16_t)d->operands[1].imm });
+			return 4;
+		}
+		break;
 	default:
 		break;
+	}
+	/* Unconditional trap words (BUG(), unreachable()): twu, twui, tdu... */
+	if (starts(m, "twu") || starts(m, "tdu")) {
+		in->kind = INSN_TRAP;
+		return 4;
 	}
 	if (store_op(h, ci, in))
 		return 4;
@@ -312,6 +331,9 @@ const struct arch arch_ppc64 = {
 	.fp = REG_NONE,
 	.ra = PPC_LR,
 	.word = 8,
+	.ra_slot = 16,
+	.callee_saved = 0xffffc004ULL,	/* r14..r31, and r2 (restored after the call) */
+	.sp_slot = -1,
 	.backchain = 0,
 	.min_insn = 4,
 	.fixed_width = true,

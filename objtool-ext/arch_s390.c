@@ -260,7 +260,8 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 		int8_t r = reg(h, d->operands[0].reg);
 
 		add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = r,
-			.src = r, .imm = -d->operands[1].imm });
+			.src = r,
+			.imm = (int64_t)(0 - (uint64_t)d->operands[1].imm) });
 		return n;
 	}
 	if (d->op_count == 2 && simple_mem(&d->operands[1]) &&
@@ -312,7 +313,7 @@ static const char *s390_framed(const struct frame_state *st)
 		return "r14 (the return address) not saved";
 	if (sp->kind != VAL_STACK || sp->off >= 0)
 		return "no stack frame allocated";
-	chain = state_slot(st, sp->off + S390_BACKCHAIN);
+	chain = state_slot(st, off_add(sp->off, S390_BACKCHAIN));
 	if (!chain || chain->val.kind != VAL_STACK || chain->val.off != 0)
 		return "no back chain in the frame";
 	return NULL;
@@ -325,6 +326,9 @@ const struct arch arch_s390 = {
 	.fp = REG_NONE,
 	.ra = S390_RA,
 	.word = 8,
+	.ra_slot = 136,
+	.callee_saved = 0x3fc0ULL,	/* r6..r13 */
+	.sp_slot = 144,
 	.backchain = S390_BACKCHAIN,
 	.min_insn = 2,
 	.decode = s390_decode,

@@ -442,14 +442,22 @@ static void state_init(const struct arch *a, struct frame_state *st)
 
 static bool val_eq(const struct val *a, const struct val *b)
 {
-	return a->kind == b->kind && (a->kind != VAL_STACK || a->off == b->off);
+	return a->kind == b->kind &&
+	       ((a->kind != VAL_STACK && a->kind != VAL_CONST) ||
+		a->off == b->off);
+}
+
+static bool ignorable(const struct slot *s, bool ra_live, bool stale)
+{
+	return (ra_live && s->val.kind == VAL_ENTRY_RA) ||
+	       (stale && s->off >= 0);
 }
 
 /* The parts of two states that the protocol depends on are equal. */
 static bool state_eq(const struct arch *a, const struct frame_state *x,
 		     const struct frame_state *y)
 {
-	bool stale;
+	bool ra_live, stale;
 	int i;
 
 	if (x->sp_lost != y->sp_lost || !val_eq(&x->reg[a->sp], &y->reg[a->sp]))
@@ -457,23 +465,25 @@ static bool state_eq(const struct arch *a, const struct frame_state *x,
 	if (a->fp != REG_NONE && !val_eq(&x->reg[a->fp], &y->reg[a->fp]))
 		return false;
 	/*
-	 * With the frame gone and the return address back in its register,
-	 * what is left in the caller's area (a saved LR, r14 or back chain
-	 * nobody reads again) makes no difference.
+	 * While the return address is still in its register on both paths,
+	 * a saved copy on one of them makes no difference (shrink-wrapped
+	 * code saves LR only on the paths that call). With the frame gone,
+	 * neither does what is left in the caller's area (a saved r15 or
+	 * back chain nobody reads again).
 	 */
-	stale = x->reg[a->sp].off == 0 &&
-		x->reg[a->ra].kind == VAL_ENTRY_RA &&
-		y->reg[a->ra].kind == VAL_ENTRY_RA;
+	ra_live = x->reg[a->ra].kind == VAL_ENTRY_RA &&
+		  y->reg[a->ra].kind == VAL_ENTRY_RA;
+	stale = ra_live && x->reg[a->sp].off == 0;
 	for (i = 0; i < x->nr_slots; i++) {
 		const struct slot *s = state_slot(y, x->slots[i].off);
 
-		if (stale && x->slots[i].off >= 0)
+		if (ignorable(&x->slots[i], ra_live, stale))
 			continue;
 		if (!s || !val_eq(&s->val, &x->slots[i].val))
 			return false;
 	}
 	for (i = 0; i < y->nr_slots; i++)
-		if (!(stale && y->slots[i].off >= 0) &&
+		if (!ignorable(&y->slots[i], ra_live, stale) &&
 		    !state_slot(x, y->slots[i].off))
 			return false;
 	return true;
@@ -490,7 +500,7 @@ struct walk {
 
 static const char *val_str(const struct val *v, char *buf, size_t len)
 {
-	static const char *const kinds[] = { "?", "RA", "FP", "SP" };
+	static const char *const kinds[] = { "?", "RA", "FP", "SP", "#" };
 
 	if (v->kind == VAL_STACK)
 		snprintf(buf, len, "SP%+lld", (long long)v->off);
@@ -539,7 +549,7 @@ static void finding(struct walk *w, const struct insn *in, enum rule rule,
  * Values the protocols keep on the stack: the return address, the
  * caller's frame pointer, and the caller's stack pointer stored in the
  * back-chain slot of the current frame or saved in the caller's register
- * save area (s390 stmg).
+ * save area (s390 stmg), each only where the protocol keeps it.
  */
 static bool protocol_value(const struct arch *a, const struct frame_state *st,
 			   const struct val *v, int64_t at, int src)
@@ -550,17 +560,17 @@ static bool protocol_value(const struct arch *a, const struct frame_state *st,
 	if (v->kind == VAL_ENTRY_FP)
 		return src == a->fp;
 	if (v->kind == VAL_ENTRY_RA) {
-		const struct slot *fp = state_slot(st, at - a->word);
+		const struct slot *fp = state_slot(st, off_add(at, -a->word));
 
-		if (a->ra_in_record)
+		if (a->ra_slot < 0)
 			return fp && fp->val.kind == VAL_ENTRY_FP;
-		return at >= 0;
+		return at == a->ra_slot;
 	}
 	if (v->kind != VAL_STACK || v->off || a->backchain < 0)
 		return false;
 	/* The back chain, or the caller's sp in its register save area. */
-	return at >= 0 ||
-	       (sp->kind == VAL_STACK && at == sp->off + a->backchain);
+	return (a->sp_slot >= 0 && at == a->sp_slot) ||
+	       (sp->kind == VAL_STACK && at == off_add(sp->off, a->backchain));
 }
 
 /* Slots below the stack pointer are free again. */
@@ -618,7 +628,8 @@ static void store_slot(struct walk *w, struct frame_state *st,
 	/* Whatever the store covers is gone; protocol values are guarded. */
 	for (i = 0; i < st->nr_slots; i++) {
 		struct slot *s = &st->slots[i];
-		bool overlap = s->off < off + size && off < s->off + w->c->arch->word;
+		bool overlap = s->off < off_add(off, size) &&
+			       off < off_add(s->off, w->c->arch->word);
 
 		if (overlap) {
 			if (!val_eq(&s->val, &v) || s->off != off)
@@ -650,7 +661,7 @@ static void apply_op(struct walk *w, struct frame_state *st,
 			v = st->reg[op->src];
 			if (op->imm) {
 				if (v.kind == VAL_STACK)
-					v.off += op->imm;
+					v.off = off_add(v.off, op->imm);
 				else
 					v = none;
 			}
@@ -665,7 +676,17 @@ static void apply_op(struct walk *w, struct frame_state *st,
 
 		if (base.kind != VAL_STACK || st->sp_lost)
 			break;		/* not a stack slot we follow */
-		at = base.off + op->imm;
+		at = off_add(base.off, op->imm);
+		if (op->indexed) {
+			const struct val *ix = &st->reg[op->index];
+
+			if (ix->kind != VAL_CONST) {
+				if (op->update)
+					set_reg(w, st, in, op->base, none);
+				break;
+			}
+			at = off_add(base.off, ix->off);
+		}
 		if (op->src >= 0 && op->src < NR_REGS)
 			v = st->reg[op->src];
 		/*
@@ -683,16 +704,31 @@ static void apply_op(struct walk *w, struct frame_state *st,
 	}
 	case OP_LOAD:
 		if (base.kind == VAL_STACK && !st->sp_lost) {
-			const struct slot *s = state_slot(st, base.off + op->imm);
+			const struct slot *s = state_slot(st,
+							  off_add(base.off, op->imm));
 
 			if (s)
 				v = s->val;
 		}
 		set_reg(w, st, in, op->dst, v);
 		break;
+	case OP_CONST:
+		set_reg(w, st, in, op->dst, (struct val){ VAL_CONST, op->imm });
+		break;
+	case OP_ADD_REG:
+		if (op->src >= 0 && op->src < NR_REGS &&
+		    st->reg[op->src].kind == VAL_STACK &&
+		    base.kind == VAL_CONST)
+			v = (struct val){ VAL_STACK,
+					  off_add(st->reg[op->src].off,
+						  op->imm < 0 ?
+						  (int64_t)(0 - (uint64_t)base.off) :
+						  base.off) };
+		set_reg(w, st, in, op->dst, v);
+		break;
 	case OP_BASE_ADD:
 		if (base.kind == VAL_STACK)
-			base.off += op->imm;
+			base.off = off_add(base.off, op->imm);
 		else
 			base = none;
 		set_reg(w, st, in, op->base, base);
@@ -725,20 +761,30 @@ static void check_call(struct walk *w, struct frame_state *st,
 	const struct arch *a = w->c->arch;
 	const char *missing;
 	char msg[160];
+	int r;
 
 	if (t->name && a->exempt_call && a->exempt_call(t->name))
 		return;
 	missing = st->sp_lost ? "stack pointer unknown" : a->framed(st);
 	if (missing) {
+		/* Taken down: it was complete, and the frame is freed. */
+		bool freed = st->was_framed && !st->sp_lost &&
+			     st->reg[a->sp].off >= 0;
+
 		snprintf(msg, sizeof(msg), "call with %s%s", missing,
-			 st->was_framed ? " (frame already taken down)" : "");
-		finding(w, in, st->was_framed ? RULE_CALL_AFTER_TEARDOWN :
+			 freed ? " (frame already taken down)" : "");
+		finding(w, in, freed ? RULE_CALL_AFTER_TEARDOWN :
 			RULE_CALL_WITHOUT_FRAME, msg);
 	} else {
 		st->was_framed = true;
 	}
-	/* The call leaves its own return address in the link register. */
-	st->reg[a->ra] = (struct val){ VAL_UNKNOWN, 0 };
+	/*
+	 * The call leaves its own return address in the link register and
+	 * anything in the registers it need not preserve.
+	 */
+	for (r = 0; r < NR_REGS; r++)
+		if (r != a->sp && !(a->callee_saved & (1ULL << r)))
+			st->reg[r] = (struct val){ VAL_UNKNOWN, 0 };
 }
 
 static void check_exit(struct walk *w, const struct frame_state *st,
@@ -747,6 +793,11 @@ static void check_exit(struct walk *w, const struct frame_state *st,
 	const char *why;
 	char msg[160];
 
+	/* A broken call or stack pointer already explains a bad exit. */
+	if (w->reported[RULE_CALL_WITHOUT_FRAME] ||
+	    w->reported[RULE_CALL_AFTER_TEARDOWN] ||
+	    w->reported[RULE_SP_UNKNOWN])
+		return;
 	if (!unwound(w->c->arch, st, &why)) {
 		snprintf(msg, sizeof(msg), "%s with %s", what, why);
 		finding(w, in, RULE_RETURN_WITH_FRAME, msg);
@@ -785,9 +836,15 @@ static void walk_paths(struct walk *w, long start,
 			int k;
 
 			if (seen[i]) {
-				if (!state_eq(a, &states[i], &st))
+				if (!state_eq(a, &states[i], &st)) {
 					finding(w, in, RULE_FRAME_MISMATCH,
 						"paths meet with different frames");
+					if (w->trace) {
+						fprintf(stderr, "mismatch, first and second:\n");
+						trace_step(w, in, &states[i]);
+						trace_step(w, in, &st);
+					}
+				}
 				break;
 			}
 			seen[i] = 1;

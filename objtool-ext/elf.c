@@ -282,8 +282,9 @@ int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
 			     i);
 	}
 	for (i = 0; i < obj->nr_secs; i++)
-		qsort(obj->secs[i].relocs, obj->secs[i].nr_relocs,
-		      sizeof(struct reloc), cmp_reloc);
+		if (obj->secs[i].relocs)
+			qsort(obj->secs[i].relocs, obj->secs[i].nr_relocs,
+			      sizeof(struct reloc), cmp_reloc);
 	return 0;
 
 fail:

@@ -101,6 +101,8 @@ enum op_kind {
 	OP_STORE,	/* [base + imm] = src, size bytes */
 	OP_LOAD,	/* dst = [base + imm] */
 	OP_BASE_ADD,	/* base += imm (write-back of a store/load) */
+	OP_CONST,	/* dst = imm */
+	OP_ADD_REG,	/* dst = src + base * imm (imm is 1 or -1) */
 };
 
 struct stack_op {
@@ -112,6 +114,9 @@ struct stack_op {
 	uint8_t size;
 	/* OP_STORE: this store also moves base (store-with-update). */
 	bool update;
+	/* OP_STORE: the offset is register @index, not imm. */
+	bool indexed;
+	int8_t index;
 };
 
 #define MAX_OPS 16
@@ -143,11 +148,17 @@ struct arch {
 	int backchain;			/* back-chain slot above sp, or -1 */
 	/*
 	 * Where a saved return address counts: in a frame record right
-	 * above the saved frame pointer (arm64), or in the caller's frame
-	 * (ppc64 LR save word, s390 register save area). Elsewhere it is
-	 * just a copy (__builtin_return_address() in a local variable).
+	 * above the saved frame pointer (ra_slot < 0, arm64), or at ra_slot
+	 * above the entry stack pointer, in the caller's frame (ppc64 LR
+	 * save word 16, s390 r14 save slot 136). Anywhere else it is a copy
+	 * (__builtin_return_address() passed on the stack). sp_slot: where
+	 * the caller's stack pointer is saved for the epilogue (s390 144),
+	 * or -1.
 	 */
-	bool ra_in_record;
+	int ra_slot;
+	int sp_slot;
+	/* Registers a call leaves alone (bit n: register n); sp too. */
+	uint64_t callee_saved;
 	/*
 	 * Decode the instruction at @code (at most @len bytes) at section
 	 * offset @off. Returns its length, or 0 if it cannot be decoded.
@@ -183,6 +194,7 @@ enum val_kind {
 	VAL_ENTRY_RA,		/* the return address the function got */
 	VAL_ENTRY_FP,		/* the caller's frame pointer */
 	VAL_STACK,		/* entry stack pointer + off */
+	VAL_CONST,		/* the constant off */
 };
 
 struct val {
@@ -206,6 +218,12 @@ struct frame_state {
 	bool sp_lost;		/* sp no longer follows from entry */
 	bool was_framed;	/* the frame was complete earlier on this path */
 };
+
+/* Offsets wrap instead of overflowing: inputs may be hostile. */
+static inline int64_t off_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
 
 /* Slot helpers for the arch protocols. */
 const struct slot *state_slot(const struct frame_state *st, int64_t off);
