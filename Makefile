@@ -5,6 +5,8 @@
 #   make check   build the test kernels, boot them in QEMU, run the tests
 #   make demo    boot one kernel and apply and remove a live patch
 #   make deps    only install the Debian packages the harness needs
+#   make objtool-ext       build $(O)/bin/objtool-ext
+#   make objtool-ext-test  objtool-ext's own tests (no kernel needed)
 #
 # Variables:
 #   O=DIR                  build directory (default: build/ in the checkout)
@@ -34,7 +36,7 @@ ifneq ($(EXTRA_SELFTESTS),)
   CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"
 endif
 
-.PHONY: check demo deps harness-unit help lint
+.PHONY: check demo deps harness-unit help lint objtool-ext objtool-ext-test
 
 check:
 	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" $(CHECK_FLAGS)
@@ -50,7 +52,18 @@ harness-unit:
 	@cd tests/harness && python3 -m unittest discover -s tests -t .
 
 help:
-	@sed -n '3,20p' Makefile
+	@sed -n '3,22p' Makefile
+
+# The frame-metadata validator (needs libelf-dev and libcapstone-dev,
+# which make deps installs).
+objtool-ext:
+	@$(MAKE) -s -C objtool-ext O="$(abspath $(O))"
+
+objtool-ext-test: objtool-ext
+	@$(MAKE) -s -C objtool-ext O="$(abspath $(O))" SANITIZE=1
+	@python3 objtool-ext/tests/run.py --bin "$(abspath $(O))/bin/objtool-ext" \
+		--asan-bin "$(abspath $(O))/bin/objtool-ext-asan" \
+		--work "$(abspath $(O))/objtool-ext/tests" --arches "$(ARCHES)"
 
 # checkpatch --strict, kernel-doc, sparse and W=1 over klpcore's kernel
 # code (needs a klpcore tree, prepared by make check CORE=klpcore).

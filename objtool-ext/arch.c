@@ -16,7 +16,7 @@ const struct arch *arch_for_machine(int machine)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(all); i++)
 		if (all[i]->machine == machine)
 			return all[i];
 	return NULL;
@@ -75,7 +75,7 @@ bool known_noreturn(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(noreturns) / sizeof(noreturns[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(noreturns); i++)
 		if (!strcmp(noreturns[i], name))
 			return true;
 	return false;

@@ -109,13 +109,27 @@ static bool store_op(const struct ppc *h, const cs_insn *ci, struct insn *in)
 	bool update = false;
 
 	switch (ci->id) {
-	case PPC_INS_STDU: update = true; /* fall through */
-	case PPC_INS_STD: size = 8; break;
-	case PPC_INS_STWU: update = true; /* fall through */
-	case PPC_INS_STW: size = 4; break;
-	case PPC_INS_STH: size = 2; break;
-	case PPC_INS_STB: size = 1; break;
-	case PPC_INS_STFD: size = 8; break;
+	case PPC_INS_STDU:
+		update = true;
+		size = 8;
+		break;
+	case PPC_INS_STD:
+	case PPC_INS_STFD:
+		size = 8;
+		break;
+	case PPC_INS_STWU:
+		update = true;
+		size = 4;
+		break;
+	case PPC_INS_STW:
+		size = 4;
+		break;
+	case PPC_INS_STH:
+		size = 2;
+		break;
+	case PPC_INS_STB:
+		size = 1;
+		break;
 	default:
 		return false;
 	}
@@ -250,9 +264,11 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 	if (store_op(h, ci, in))
 		return 4;
 
-	/* Other instructions write their first register operand, except
+	/*
+	 * Other instructions write their first register operand, except
 	 * stores, traps, compares, moves to special registers, branches
-	 * and cache operations, which only read it. */
+	 * and cache operations, which only read it.
+	 */
 	if (d->op_count && d->operands[0].type == PPC_OP_REG &&
 	    !starts(m, "st") && !starts(m, "t") && !starts(m, "mt") &&
 	    !starts(m, "cmp") && !starts(m, "dc") && !starts(m, "ic") &&

@@ -65,7 +65,7 @@ static void *s390_open(void)
 		return NULL;
 	}
 	for (r = 0; r < SYSZ_REG_ENDING; r++)
-		h->regmap[r] = SYSZ_REG_0 <= r && r <= SYSZ_REG_15 ?
+		h->regmap[r] = r >= SYSZ_REG_0 && r <= SYSZ_REG_15 ?
 			       map_name(cs_reg_name(h->cs, r)) : REG_NONE;
 	return h;
 }
@@ -294,8 +294,10 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 		}
 	}
 
-	/* Others write their first register operand, except stores,
-	 * compares, tests and branches. */
+	/*
+	 * Others write their first register operand, except stores,
+	 * compares, tests and branches.
+	 */
 	if (d->op_count && d->operands[0].type == SYSZ_OP_REG &&
 	    !starts(m, "st") && !starts(m, "c") && !starts(m, "t") &&
 	    !starts(m, "b") && !starts(m, "j") && !starts(m, "mvc"))

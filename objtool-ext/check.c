@@ -175,8 +175,11 @@ struct code {
 static void rewrite_helpers(struct checker *c, const struct func *f,
 			    struct code *code);
 
-/* Decode @f; an undecodable instruction becomes a 1-unit INSN_TRAP
- * marked by len 0 in the checker's eyes (reported when reached). */
+/*
+ * Decode @f. Bytes that cannot be decoded become an INSN_TRAP of length
+ * 0, reported if a path reaches them; on fixed-width ISAs an unknown word
+ * is taken by its length instead.
+ */
 static int decode_func(struct checker *c, const struct func *f,
 		       struct code *code)
 {
@@ -530,19 +533,19 @@ static void trace_step(const struct walk *w, const struct insn *in,
 	fprintf(stderr, "\n");
 }
 
-static void finding(struct walk *w, const struct insn *in, enum rule rule,
+static void finding(struct walk *w, const struct insn *in, enum rule r,
 		    const char *msg)
 {
-	if (w->reported[rule])
-		return;		/* one finding per rule and function */
-	w->reported[rule] = true;
+	if (w->reported[r])
+		return;		/* one finding per rule per function */
+	w->reported[r] = true;
 	if (in->text[0])
 		report_finding(w->c->rep, w->c->obj->path, w->f->name,
-			       in->off - w->f->start, rule, "%s (%s)", msg,
+			       in->off - w->f->start, r, "%s (%s)", msg,
 			       in->text);
 	else
 		report_finding(w->c->rep, w->c->obj->path, w->f->name,
-			       in->off - w->f->start, rule, "%s", msg);
+			       in->off - w->f->start, r, "%s", msg);
 }
 
 /*

@@ -9,6 +9,7 @@
  * order (s390x objects are big-endian); code is kept as it is in the file.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdio.h>
@@ -25,7 +26,16 @@ struct elf_priv {
 	size_t size;
 };
 
-#define FAIL(...) do { snprintf(why, len, __VA_ARGS__); goto fail; } while (0)
+/* Say why in @why and fail. */
+static __printf(3, 4) int fail(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 static int read_file(const char *path, uint8_t **image, size_t *size,
 		     char *why, size_t len)
@@ -91,28 +101,28 @@ static int load_symbols(struct objfile *obj, Elf *elf, size_t symsec,
 	size_t i, n;
 
 	if (!data || !sh->sh_entsize)
-		FAIL("symbol table cannot be read");
+		return fail(why, len, "symbol table cannot be read");
 	if (sh->sh_link >= obj->nr_secs || !sh->sh_link)
-		FAIL("symbol table names no string table");
+		return fail(why, len, "symbol table names no string table");
 	strscn = elf_getscn(elf, sh->sh_link);
 	strs = strscn ? elf_getdata(strscn, NULL) : NULL;
 	if (!strs || !strs->d_buf)
-		FAIL("string table of the symbols cannot be read");
+		return fail(why, len, "string table of the symbols cannot be read");
 
 	n = data->d_size / sh->sh_entsize;
 	obj->syms = calloc(n ? n : 1, sizeof(*obj->syms));
 	if (!obj->syms)
-		FAIL("out of memory");
+		return fail(why, len, "out of memory");
 	obj->nr_syms = n;
 	for (i = 0; i < n; i++) {
 		struct symbol *s = &obj->syms[i];
 		GElf_Sym sym;
 
 		if (!gelf_getsym(data, i, &sym))
-			FAIL("symbol %zu cannot be read", i);
+			return fail(why, len, "symbol %zu cannot be read", i);
 		s->name = str_at(strs, sym.st_name);
 		if (!s->name)
-			FAIL("symbol %zu has a name outside the string table",
+			return fail(why, len, "symbol %zu has a name outside the string table",
 			     i);
 		s->type = GELF_ST_TYPE(sym.st_info);
 		s->bind = GELF_ST_BIND(sym.st_info);
@@ -120,19 +130,17 @@ static int load_symbols(struct objfile *obj, Elf *elf, size_t symsec,
 		s->value = sym.st_value;
 		s->size = sym.st_size;
 		if (sym.st_shndx == SHN_XINDEX)
-			FAIL("extended section indices are not supported");
+			return fail(why, len, "extended section indices are not supported");
 		if (sym.st_shndx >= SHN_LORESERVE || sym.st_shndx == SHN_UNDEF) {
 			s->sec = 0;
 		} else {
 			if (sym.st_shndx >= obj->nr_secs)
-				FAIL("symbol '%s' names section %u of %zu",
+				return fail(why, len, "symbol '%s' names section %u of %zu",
 				     s->name, sym.st_shndx, obj->nr_secs);
 			s->sec = sym.st_shndx;
 		}
 	}
 	return 0;
-fail:
-	return -1;
 }
 
 static int load_relocs(struct objfile *obj, Elf *elf, size_t idx,
@@ -146,40 +154,38 @@ static int load_relocs(struct objfile *obj, Elf *elf, size_t idx,
 	if (sh->sh_link != symsec)
 		return 0;		/* not against the symbol table we read */
 	if (!sh->sh_info || sh->sh_info >= obj->nr_secs)
-		FAIL("relocation section %zu applies to section %u", idx,
+		return fail(why, len, "relocation section %zu applies to section %u", idx,
 		     (unsigned int)sh->sh_info);
 	target = &obj->secs[sh->sh_info];
 	if (!data || !sh->sh_entsize)
-		FAIL("relocation section %zu cannot be read", idx);
+		return fail(why, len, "relocation section %zu cannot be read", idx);
 	if (target->relocs)
-		FAIL("section '%s' has two relocation sections", target->name);
+		return fail(why, len, "section '%s' has two relocation sections", target->name);
 
 	n = data->d_size / sh->sh_entsize;
 	target->relocs = calloc(n ? n : 1, sizeof(*target->relocs));
 	if (!target->relocs)
-		FAIL("out of memory");
+		return fail(why, len, "out of memory");
 	target->nr_relocs = n;
 	for (i = 0; i < n; i++) {
 		struct reloc *r = &target->relocs[i];
 		GElf_Rela rela;
 
 		if (!gelf_getrela(data, i, &rela))
-			FAIL("relocation %zu of section %zu cannot be read",
+			return fail(why, len, "relocation %zu of section %zu cannot be read",
 			     i, idx);
 		r->offset = rela.r_offset;
 		r->addend = rela.r_addend;
 		r->sym = GELF_R_SYM(rela.r_info);
 		r->type = GELF_R_TYPE(rela.r_info);
 		if (r->sym >= obj->nr_syms)
-			FAIL("relocation %zu of section %zu names symbol %zu of %zu",
+			return fail(why, len, "relocation %zu of section %zu names symbol %zu of %zu",
 			     i, idx, r->sym, obj->nr_syms);
 		if (r->offset >= target->size)
-			FAIL("relocation %zu of section %zu lies outside '%s'",
+			return fail(why, len, "relocation %zu of section %zu lies outside '%s'",
 			     i, idx, target->name);
 	}
 	return 0;
-fail:
-	return -1;
 }
 
 static int cmp_reloc(const void *a, const void *b)
@@ -189,62 +195,52 @@ static int cmp_reloc(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
+/* Fill @obj from the file already in priv->image; -1 with a reason. */
+static int obj_load(struct objfile *obj, struct elf_priv *priv, char *why,
+		    size_t len)
 {
-	struct elf_priv *priv;
 	size_t i, shstrndx, symsec = 0;
 	GElf_Ehdr eh;
 	Elf_Data *names;
 
-	memset(obj, 0, sizeof(*obj));
-	obj->path = path;
-	priv = calloc(1, sizeof(*priv));
-	if (!priv) {
-		snprintf(why, len, "out of memory");
-		return -1;
-	}
-	obj->priv = priv;
-	if (read_file(path, &priv->image, &priv->size, why, len))
-		goto fail_quiet;
-
 	elf_version(EV_CURRENT);
 	priv->elf = elf_memory((char *)priv->image, priv->size);
 	if (!priv->elf || elf_kind(priv->elf) != ELF_K_ELF)
-		FAIL("not an ELF file");
+		return fail(why, len, "not an ELF file");
 	if (gelf_getclass(priv->elf) != ELFCLASS64)
-		FAIL("not a 64-bit ELF file");
+		return fail(why, len, "not a 64-bit ELF file");
 	if (!gelf_getehdr(priv->elf, &eh))
-		FAIL("ELF header cannot be read: %s", elf_errmsg(-1));
+		return fail(why, len, "ELF header cannot be read: %s", elf_errmsg(-1));
 	if (eh.e_type != ET_REL && eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-		FAIL("ELF type %u is not an object or an executable",
+		return fail(why, len, "ELF type %u is not an object or an executable",
 		     eh.e_type);
 	obj->machine = eh.e_machine;
 	obj->relocatable = eh.e_type == ET_REL;
 
 	if (elf_getshdrnum(priv->elf, &obj->nr_secs) ||
 	    elf_getshdrstrndx(priv->elf, &shstrndx))
-		FAIL("section headers cannot be read: %s", elf_errmsg(-1));
+		return fail(why, len, "section headers cannot be read: %s", elf_errmsg(-1));
 	if (!obj->nr_secs)
-		FAIL("no sections");
+		return fail(why, len, "no sections");
 	if (shstrndx >= obj->nr_secs)
-		FAIL("section name table %zu of %zu", shstrndx, obj->nr_secs);
+		return fail(why, len, "section name table %zu of %zu", shstrndx, obj->nr_secs);
 	names = elf_getdata(elf_getscn(priv->elf, shstrndx), NULL);
 	if (!names || !names->d_buf)
-		FAIL("section names cannot be read");
+		return fail(why, len, "section names cannot be read");
 
 	obj->secs = calloc(obj->nr_secs, sizeof(*obj->secs));
 	if (!obj->secs)
-		FAIL("out of memory");
+		return fail(why, len, "out of memory");
 	for (i = 0; i < obj->nr_secs; i++) {
 		struct section *s = &obj->secs[i];
 		Elf_Scn *scn = elf_getscn(priv->elf, i);
 		GElf_Shdr sh;
 
 		if (!scn || !gelf_getshdr(scn, &sh))
-			FAIL("section header %zu cannot be read", i);
+			return fail(why, len, "section header %zu cannot be read", i);
 		s->name = str_at(names, sh.sh_name);
 		if (!s->name)
-			FAIL("section %zu has a name outside the name table", i);
+			return fail(why, len, "section %zu has a name outside the name table", i);
 		s->type = sh.sh_type;
 		s->flags = sh.sh_flags;
 		s->addr = sh.sh_addr;
@@ -252,13 +248,13 @@ int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
 		if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL) {
 			if (sh.sh_offset > priv->size ||
 			    sh.sh_size > priv->size - sh.sh_offset)
-				FAIL("section '%s' lies beyond the end of the file (%zu bytes)",
+				return fail(why, len, "section '%s' lies beyond the end of the file (%zu bytes)",
 				     s->name, priv->size);
 			s->data = priv->image + sh.sh_offset;
 		}
 		if (sh.sh_type == SHT_SYMTAB) {
 			if (symsec)
-				FAIL("two symbol tables");
+				return fail(why, len, "two symbol tables");
 			symsec = i;
 		}
 	}
@@ -268,7 +264,7 @@ int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
 
 		gelf_getshdr(elf_getscn(priv->elf, symsec), &sh);
 		if (load_symbols(obj, priv->elf, symsec, &sh, why, len))
-			goto fail_quiet;
+			return -1;
 	}
 	for (i = 0; i < obj->nr_secs && symsec; i++) {
 		GElf_Shdr sh;
@@ -276,9 +272,9 @@ int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
 		gelf_getshdr(elf_getscn(priv->elf, i), &sh);
 		if (sh.sh_type == SHT_RELA &&
 		    load_relocs(obj, priv->elf, i, &sh, symsec, why, len))
-			goto fail_quiet;
+			return -1;
 		if (sh.sh_type == SHT_REL)
-			FAIL("REL relocations are not supported (section %zu)",
+			return fail(why, len, "REL relocations are not supported (section %zu)",
 			     i);
 	}
 	for (i = 0; i < obj->nr_secs; i++)
@@ -286,11 +282,24 @@ int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
 			qsort(obj->secs[i].relocs, obj->secs[i].nr_relocs,
 			      sizeof(struct reloc), cmp_reloc);
 	return 0;
+}
 
-fail:
-fail_quiet:
-	obj_close(obj);
-	return -1;
+int obj_open(struct objfile *obj, const char *path, char *why, size_t len)
+{
+	struct elf_priv *priv;
+
+	memset(obj, 0, sizeof(*obj));
+	obj->path = path;
+	priv = calloc(1, sizeof(*priv));
+	if (!priv)
+		return fail(why, len, "out of memory");
+	obj->priv = priv;
+	if (read_file(path, &priv->image, &priv->size, why, len) ||
+	    obj_load(obj, priv, why, len)) {
+		obj_close(obj);
+		return -1;
+	}
+	return 0;
 }
 
 void obj_close(struct objfile *obj)

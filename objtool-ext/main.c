@@ -70,7 +70,7 @@ void report_finding(struct report *rep, const char *file, const char *func,
 	};
 }
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: objtool-ext check [--allow FILE] [--stats] FILE...\n"
@@ -182,24 +182,27 @@ int main(int argc, char **argv)
 	int argi = 2, nfiles = 0;
 
 	if (argc < 2 || strcmp(argv[1], "check")) {
-		usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_BADINPUT;
+		bool help = argc >= 2 && !strcmp(argv[1], "--help");
+
+		print_usage(help ? stdout : stderr);
+		return help ? EXIT_CLEAN : EXIT_BADINPUT;
 	}
 	for (; argi < argc && argv[argi][0] == '-'; argi++) {
+		if (!strcmp(argv[argi], "--")) {
+			argi++;
+			break;
+		}
 		if (!strcmp(argv[argi], "--stats")) {
 			stats = true;
 		} else if (!strcmp(argv[argi], "--allow") && argi + 1 < argc) {
 			allow_path = argv[++argi];
-		} else if (!strcmp(argv[argi], "--")) {
-			argi++;
-			break;
 		} else {
-			usage(stderr);
+			print_usage(stderr);
 			return EXIT_BADINPUT;
 		}
 	}
 	if (argi >= argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return EXIT_BADINPUT;
 	}
 	if (allow_path && read_allow(allow_path, &al, &nr_al))

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+
 /* Exit statuses. */
 #define EXIT_CLEAN	0
 #define EXIT_FINDINGS	1
@@ -250,9 +253,9 @@ extern const char *const rule_names[NR_RULES];
 
 struct report;
 
+__printf(6, 7)
 void report_finding(struct report *rep, const char *file, const char *func,
-		    uint64_t off, enum rule rule, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+		    uint64_t off, enum rule rule, const char *fmt, ...);
 
 /* Instructions the disassembler did not know, taken by length. */
 void report_unknown(struct report *rep, size_t n);

@@ -16,6 +16,8 @@ COMMON = (
     "make", "gcc", "libc6-dev", "bc", "bison", "flex", "perl", "python3",
     "libelf-dev", "libssl-dev", "cpio", "xz-utils", "kmod", "ccache",
     "linux-source-6.12", "mmdebstrap", "debian-archive-keyring", "sparse",
+    # objtool-ext: libelf (above) and a disassembler for the four ISAs.
+    "libcapstone-dev",
 )
 
 

@@ -10,11 +10,11 @@ import time
 import unittest
 
 from . import arches as arches_mod
-from . import deps, kernel, qemu, results, rootfs, util
+from . import deps, kernel, objtoolext, qemu, results, rootfs, util
 from .util import HarnessError, say
 
 CORES = ("upstream", "klpcore")
-SUITES = ("upstream-livepatch", "klpcore-selftests", "extra")
+SUITES = ("upstream-livepatch", "klpcore-selftests", "extra", "objtool-ext")
 
 
 def core_steps(paths, core, arch):
@@ -103,8 +103,21 @@ class Runner:
             f.write(version + "\n")
         with self.timer.stage(f"selftests {tag}",
                               f"[{tag}] building the selftests"):
+            # objtool-ext checks the test modules too: build them even
+            # when their suites do not run.
+            build = list(wanted)
+            if "objtool-ext" in wanted:
+                build += [s for s in ("upstream-livepatch",
+                                      "klpcore-selftests")
+                          if s not in build]
             inst, suites = kernel.build_selftests(
-                self.paths, tree, core, arch, self.args.extra, wanted)
+                self.paths, tree, core, arch, self.args.extra, build)
+            suites = [s for s in suites if s.name in wanted]
+        pre = []
+        if "objtool-ext" in wanted:
+            pre.append(self.objtool_ext_row(core, arch, inst, out))
+        if not suites:
+            return pre      # nothing to run in a guest
         base = self.base_rootfs(arch)
 
         def fill(klp):
@@ -122,7 +135,38 @@ class Runner:
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
                           self.args.timeout, self.args.idle_timeout)
         os.unlink(initrd)   # ~100 MB, rebuilt by every run
-        return self.evaluate(core, arch, b, suites, out)
+        return pre + self.evaluate(core, arch, b, suites, out)
+
+    def objtool_ext_row(self, core, arch, inst, out):
+        """objtool-ext over vmlinux.o and every module of this kernel."""
+        tag = f"{core}/{arch.name}"
+        with self.timer.stage(f"objtool-ext {tag}",
+                              f"[{tag}] objtool-ext over vmlinux.o and "
+                              "the modules"):
+            counts, secs, note = objtoolext.check_kernel(
+                self.paths, arch, self.paths.kbuild(core, arch), inst,
+                os.path.join(out, "objtool-ext.log"))
+        say(f"    {note}")
+        return self.row(core, arch, "objtool-ext", counts, secs,
+                        note if counts.failed else "")
+
+    def objtool_ext_tests(self, archs):
+        """Build objtool-ext and run its own tests, once per make check."""
+        with self.timer.stage("objtool-ext build", "building objtool-ext",
+                              quiet_below=1.0):
+            objtoolext.build(self.paths)
+        with self.timer.stage("objtool-ext tests",
+                              "objtool-ext's own tests (cases, shapes, fuzz)"):
+            counts, secs = objtoolext.self_test(
+                self.paths, [a.name for a in archs],
+                os.path.join(self.results, "objtool-ext-tests.log"))
+        if counts.failed:
+            say(f"    failures: see "
+                f"{os.path.join(self.results, 'objtool-ext-tests.log')}")
+        return {"core": self.args.core, "arch": "host",
+                "suite": "objtool-ext-tests", "passed": counts.passed,
+                "failed": counts.failed, "skipped": counts.skipped,
+                "seconds": secs, "note": ""}
 
     def evaluate(self, core, arch, b, suites, out):
         rows = []
@@ -196,6 +240,8 @@ class Runner:
                 and os.access(os.path.join(d, f), os.X_OK)])
         if "extra" in wanted:
             out["extra"] = 1
+        if "objtool-ext" in wanted:
+            out["objtool-ext"] = 1
         return out
 
     def check(self):
@@ -214,6 +260,15 @@ class Runner:
         os.makedirs(self.results, exist_ok=True)
         start = time.monotonic()
         rows = []
+        if "objtool-ext" in wanted:
+            try:
+                rows.append(self.objtool_ext_tests(archs))
+            except HarnessError as e:
+                util.err(f"[objtool-ext] {e}")
+                rows.append({"core": args.core, "arch": "host",
+                             "suite": "objtool-ext-tests", "passed": 0,
+                             "failed": 1, "skipped": 0, "seconds": 0.0,
+                             "note": str(e).splitlines()[0]})
         for arch in archs:
             try:
                 rows += self.check_arch(args.core, arch, wanted)
@@ -377,7 +432,7 @@ def parse_args(argv):
     p.add_argument("--arches", default=" ".join(arches_mod.DEFAULT_ARCHES))
     p.add_argument("--core", default="klpcore", choices=CORES)
     p.add_argument("--suites",
-                   default="upstream-livepatch klpcore-selftests")
+                   default="upstream-livepatch klpcore-selftests objtool-ext")
     p.add_argument("--extra", default=None,
                    help="EXTRA_SELFTESTS directory")
     p.add_argument("--demo-arch", default="x86_64")
