@@ -24,7 +24,8 @@ def build(paths):
     log = paths.log("objtool-ext")
     src = os.path.join(paths.repo, "objtool-ext")
     for extra in ([], ["SANITIZE=1"]):
-        util.run(["make", "-C", src, f"O={paths.o}", *extra], log=log)
+        util.run(["make", "-s", "-C", src, f"O={paths.o}", *extra],
+                 log=log)
     return binaries(paths)
 
 
