@@ -5,6 +5,7 @@
 #   make check   build the test kernels, boot them in QEMU, run the tests
 #   make demo    boot one kernel and apply and remove a live patch
 #   make deps    only install the Debian packages the harness needs
+#   make bench   klpcore against the stock core: bench.tsv, table, plots
 #   make objtool-ext       build $(O)/bin/objtool-ext
 #   make objtool-ext-test  objtool-ext's own tests (no kernel needed)
 #
@@ -36,13 +37,18 @@ ifneq ($(EXTRA_SELFTESTS),)
   CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"
 endif
 
-.PHONY: check demo deps harness-unit help lint objtool-ext objtool-ext-test
+.PHONY: bench check demo deps harness-unit help lint objtool-ext objtool-ext-test
 
 check:
 	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" $(CHECK_FLAGS)
 
 demo:
 	@$(HARNESS) demo $(COMMON) --demo-arch "$(DEMO_ARCH)"
+
+# Both cores on every architecture of ARCHES (CORE is not used).
+bench:
+	@$(HARNESS) bench --build-dir "$(O)" --arches "$(ARCHES)" \
+		--timeout $(BOOT_TIMEOUT) --idle-timeout $(IDLE_TIMEOUT)
 
 deps:
 	@$(HARNESS) deps --build-dir "$(O)" --arches "$(ARCHES)"
@@ -52,7 +58,7 @@ harness-unit:
 	@cd tests/harness && python3 -m unittest discover -s tests -t .
 
 help:
-	@sed -n '3,22p' Makefile
+	@sed -n '3,23p' Makefile
 
 # The frame-metadata validator (needs libelf-dev and libcapstone-dev,
 # which make deps installs).

@@ -10,6 +10,7 @@ import time
 import unittest
 
 from . import arches as arches_mod
+from . import bench as bench_mod
 from . import deps, kernel, objtoolext, qemu, results, rootfs, util
 from .util import HarnessError, say
 
@@ -372,6 +373,68 @@ class Runner:
         return [self.row(self.args.core, arch, "harness", counts,
                          time.monotonic() - start, "")]
 
+    # make bench -----------------------------------------------------------
+
+    def bench_run(self, core, arch):
+        """Build, boot and measure one kernel; returns bench rows."""
+        tag = f"{core}/{arch.name}"
+        out = os.path.join(self.results, f"bench-{core}-{arch.name}")
+        os.makedirs(out, exist_ok=True)
+        _, image = self.kernel_for(core, arch)
+        staging = os.path.join(out, "guest")
+        if os.path.exists(staging):
+            shutil.rmtree(staging)
+        with self.timer.stage(f"bench build {tag}",
+                              f"[{tag}] building the bench modules"):
+            bench_mod.build(self.paths, core, arch, staging)
+        base = self.base_rootfs(arch)
+
+        def fill(klp):
+            shutil.copytree(staging, os.path.join(klp, "bench"))
+
+        initrd = self.initrd(arch, base, out, "bench", fill)
+        cmd = qemu.command(arch, image, initrd, qemu.kernel_cmdline(arch),
+                           memory="2G")
+        with self.timer.stage(f"bench boot {tag}",
+                              f"[{tag}] booting and measuring"):
+            b = qemu.boot(cmd, os.path.join(out, "console.log"),
+                          self.args.timeout, self.args.idle_timeout)
+        os.unlink(initrd)
+        lines = b.run.suites["bench"].lines if "bench" in b.run.suites \
+            else []
+        rows = bench_mod.parse(lines, arch.name, core)
+        if not b.ok or "bench end" not in lines:
+            raise HarnessError(f"[{tag}] bench run incomplete: "
+                               f"{b.message or 'no bench end'} "
+                               f"(see {out}/console.log)")
+        return rows
+
+    def bench(self):
+        archs = arches_mod.lookup(self.args.arches.split())
+        deps.ensure(self.packages(archs) + ["python3-matplotlib"],
+                    self.paths.log("apt"))
+        os.makedirs(self.results, exist_ok=True)
+        rows = []
+        failed = False
+        for arch in archs:
+            for core in bench_mod.CORES:
+                try:
+                    rows += self.bench_run(core, arch)
+                except kernel.ArchSkipped as e:
+                    say(f"[{core}/{arch.name}] skipped: {e}")
+                except HarnessError as e:
+                    util.err(str(e))
+                    failed = True
+        tsv = os.path.join(self.results, "bench.tsv")
+        bench_mod.write_tsv(tsv, rows)
+        say("")
+        say(f"klpcore against the stock 6.12 core ({tsv}); timings from "
+            "the guest's clock under QEMU TCG: read the ratios")
+        say(bench_mod.table(rows))
+        for path in bench_mod.plot(rows, self.results):
+            say(f"plot: {path}")
+        return 1 if failed or not rows else 0
+
     # make demo ------------------------------------------------------------
 
     def demo(self):
@@ -424,7 +487,7 @@ def parse_args(argv):
     here = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))))
     p = argparse.ArgumentParser(prog="klp-harness")
-    p.add_argument("command", choices=("check", "demo", "deps"))
+    p.add_argument("command", choices=("check", "demo", "deps", "bench"))
     p.add_argument("--build-dir", default=os.path.join(here, "build"))
     p.add_argument("--repo", default=here)
     p.add_argument("--results", default=None,
@@ -458,6 +521,8 @@ def main(argv=None):
             return 0
         if args.command == "demo":
             return runner.demo()
+        if args.command == "bench":
+            return runner.bench()
         return runner.check()
     except HarnessError as e:
         util.err(str(e))

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench, inside the guest: every figure as one line
+#   bench METRIC PARAM VALUE UNIT
+# on stdout (the guest's init adds its marker). Runs the same on either
+# core; the modules and klp-bench come from the host (tests/bench/).
+cd "$(dirname "$0")" || exit 1
+LP=/sys/kernel/livepatch
+DBG=/sys/kernel/debug/klp_bench
+B=./klp-bench
+
+# out METRIC PARAM VALUE UNIT; a missing value ends the run as failed.
+out() {
+	if [[ ! "$3" =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then
+		echo "bench error: $1 $2: no value"
+		exit 1
+	fi
+	echo "bench $*"
+}
+note() { echo "# $*"; }
+
+ns() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
+
+# calls STACKED: time the calls ("median min max" ps per call), and what
+# the patches add to the unpatched median measured in this same guest.
+BASE_PS=
+calls() {
+	local med min max
+	read -r med min max < "$DBG/call" || { echo "bench error: call"; exit 1; }
+	out call_ns "$1" "$(ns "$med")" ns
+	out call_ns_min "$1" "$(ns "$min")" ns
+	out call_ns_max "$1" "$(ns "$max")" ns
+	if [ "$1" = 0 ]; then
+		BASE_PS=$med
+	else
+		out call_overhead_ns "$1" "$(ns $((med - BASE_PS)))" ns
+	fi
+}
+
+# load VAR PATCH: load a live patch, VAR gets "load_ms transition_ms";
+# a patch that does not load ends the run as failed.
+load() {
+	local r
+	r=$($B load "./$2.ko" "$2") || { echo "bench error: load $2"; exit 1; }
+	printf -v "$1" %s "$r"
+}
+unload() { $B unload "$1" "$1" > /dev/null; }
+
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# start VAR COMMAND...: run a klp-bench helper in the background, wait
+# for its "ready", leave its pid in VAR.
+start() {
+	local fifo=/tmp/klp-bench.$$.$1 line
+	mkfifo "$fifo"
+	"${@:2}" > "$fifo" &
+	printf -v "$1" %s "$!"
+	read -r line < "$fifo"
+	rm -f "$fifo"
+	[ "$line" = ready ]
+}
+
+stop() { kill "$@" 2>/dev/null; wait "$@" 2>/dev/null; }
+
+insmod ./klp_bench.ko || { echo "bench error: klp_bench"; exit 1; }
+
+# 1. Call overhead: unpatched, one patch, three stacked patches.
+calls 0
+load LT klp_bench_p1
+calls 1
+load LT klp_bench_p2
+load LT klp_bench_p3
+calls 3
+for p in klp_bench_p3 klp_bench_p2 klp_bench_p1; do unload $p; done
+
+# 2. Convergence: N tasks asleep outside the patched set.
+for n in 100 1000 10000; do
+	start SL $B sleepers "$n" || { note "sleepers $n failed"; continue; }
+	kb0=$(slab_kb)
+	load LT klp_bench_p1
+	read -r _ t <<< "$LT"
+	out converge_ms "$n" "$t" ms
+	if [ "$n" = 1000 ]; then
+		kb1=$(slab_kb)
+		note "slab with 1000 sleepers and a patch: ${kb0} -> ${kb1} kB"
+	fi
+	unload klp_bench_p1
+	stop "$SL"
+done
+
+# ... with CPU-bound tasks (one per CPU) besides 100 sleepers.
+start SL $B sleepers 100
+start SP $B spinners "$(nproc)"
+load LT klp_bench_p1
+read -r _ t <<< "$LT"
+out converge_busy_ms 100 "$t" ms
+unload klp_bench_p1
+stop "$SP" "$SL"
+
+# ... with one task asleep inside a patched function for D ms: what
+# counts is the time past D until the transition finished.
+D=500
+t0=$($B now)
+echo "$D" > "$DBG/sleep_ms" &
+sleep 0.2
+load LT klp_bench_p1
+read -r _ t <<< "$LT"
+t1=$($B now)
+wait
+past=$(awk -v a="$t0" -v b="$t1" -v d="$D" 'BEGIN{printf "%.3f", b - a - d}')
+out converge_past_sleep_ms "$D" "$past" ms
+unload klp_bench_p1
+
+# 3. Enable latency and 4. memory per patched function.
+for f in 1 100 1000; do
+	insmod "./klp_bench_t$f.ko" || { note "target $f failed"; continue; }
+	kb0=$(slab_kb)
+	load LT "klp_bench_lp$f"
+	read -r l t <<< "$LT"
+	kb1=$(slab_kb)
+	out enable_return_ms "$f" "$l" ms
+	out enable_transition_ms "$f" "$t" ms
+	if [ "$f" = 1000 ]; then
+		out bytes_per_function "$f" $(((kb1 - kb0) * 1024 / f)) bytes
+	fi
+	unload "klp_bench_lp$f"
+	rmmod "klp_bench_t$f"
+done
+
+# 4. Memory per task: slab growth for 1000 sleeping threads, patch loaded.
+load LT klp_bench_p1
+kb0=$(slab_kb)
+start SL $B sleepers 1000
+kb1=$(slab_kb)
+out bytes_per_task 1000 $(((kb1 - kb0) * 1024 / 1000)) bytes
+stop "$SL"
+unload klp_bench_p1
+rmmod klp_bench
+echo "bench end"
