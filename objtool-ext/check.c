@@ -210,6 +210,11 @@ static int decode_func(struct checker *c, const struct func *f,
 			n = c->arch->min_insn;
 			in->len = n;
 			c->unknown++;
+			/* OBJTOOL_EXT_UNKNOWN=1: list them, to see what they are. */
+			if (getenv("OBJTOOL_EXT_UNKNOWN"))
+				fprintf(stderr, "unknown: %s+0x%llx (%s 0x%llx)\n",
+					f->name, (unsigned long long)(off - f->start),
+					sec->name, (unsigned long long)off);
 		} else if (n <= 0) {
 			/* Skip a minimal unit; remember it cannot run. */
 			in->off = off;
