@@ -63,6 +63,8 @@ start() {
 
 stop() { kill "$@" 2>/dev/null; wait "$@" 2>/dev/null; }
 
+CS=/sys/devices/system/clocksource/clocksource0/current_clocksource
+note "clocksource at start: $(cat $CS)"
 insmod ./klp_bench.ko || { echo "bench error: klp_bench"; exit 1; }
 
 # 1. Call overhead: unpatched, one patch, three stacked patches.
@@ -137,4 +139,5 @@ out bytes_per_task 1000 $(((kb1 - kb0) * 1024 / 1000)) bytes
 stop "$SL"
 unload klp_bench_p1
 rmmod klp_bench
+note "clocksource at end: $(cat $CS)"
 echo "bench end"
