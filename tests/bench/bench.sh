@@ -124,8 +124,9 @@ past=$(awk -v a="$t0" -v b="$t1" -v d="$D" 'BEGIN{printf "%.3f", b - a - d}')
 out converge_past_sleep_ms "$D" "$past" ms
 unload klp_bench_p1
 
-# 3. Enable latency (median of 3; one for F = 1000, whose reloads did
-# not finish within the guest's time limit on any core) and 4. memory
+# 3. Enable latency (median of 3; one run for F = 1000: three runs of it
+# did not finish within the guest's time limit on either core, not yet
+# understood) and 4. memory
 # per patched function.
 for f in 1 100 1000; do
 	insmod "./klp_bench_t$f.ko" || { echo "bench error: target $f"; exit 1; }
