@@ -45,7 +45,17 @@ load() {
 	r=$($B load "./$2.ko" "$2") || { echo "bench error: load $2"; exit 1; }
 	printf -v "$1" %s "$r"
 }
-unload() { $B unload "$1" "$1" > /dev/null; }
+unload() {
+	$B unload "$1" "$1" > /dev/null || { echo "bench error: unload $1"; exit 1; }
+}
+
+# unloadv VAR PATCH: unload, VAR gets the ms from "enabled = 0" until the
+# module is gone.
+unloadv() {
+	local r
+	r=$($B unload "$2" "$2") || { echo "bench error: unload $2"; exit 1; }
+	printf -v "$1" %s "$r"
+}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 
@@ -124,26 +134,27 @@ past=$(awk -v a="$t0" -v b="$t1" -v d="$D" 'BEGIN{printf "%.3f", b - a - d}')
 out converge_past_sleep_ms "$D" "$past" ms
 unload klp_bench_p1
 
-# 3. Enable latency (median of 3; one run for F = 1000: three runs of it
-# did not finish within the guest's time limit on either core, not yet
-# understood) and 4. memory
-# per patched function.
+# 3. Enable latency (median of 3; one run for F = 1000, whose disable
+# alone takes minutes under TCG) and the time to disable and remove the
+# patch again; 4. memory per patched function.
 for f in 1 100 1000; do
 	insmod "./klp_bench_t$f.ko" || { echo "bench error: target $f"; exit 1; }
 	reps=3
 	[ "$f" = 1000 ] && reps=1
-	rets=() trans=()
+	rets=() trans=() offs=()
 	for ((i = 1; i <= reps; i++)); do
 		kb0=$(slab_kb)
 		load LT "klp_bench_lp$f"
 		kb1=$(slab_kb)
 		read -r l t <<< "$LT"
-		rets+=("$l") trans+=("$t")
 		note "enable $f, run $i: $l ms to return, $t ms to transition 0"
-		unload "klp_bench_lp$f"
+		unloadv UT "klp_bench_lp$f"
+		note "disable $f, run $i: $UT ms"
+		rets+=("$l") trans+=("$t") offs+=("$UT")
 	done
 	out enable_return_ms "$f" "$(median "${rets[@]}")" ms
 	out enable_transition_ms "$f" "$(median "${trans[@]}")" ms
+	out disable_ms "$f" "$(median "${offs[@]}")" ms
 	if [ "$f" = 1000 ]; then
 		out bytes_per_function "$f" $(((kb1 - kb0) * 1024 / f)) bytes
 	fi
