@@ -256,10 +256,18 @@ def ratios(rows):
     return out
 
 
+def coarse_clock(rows):
+    """(arch, core) of the runs whose guest fell back to jiffies."""
+    return sorted({(r["arch"], r["core"]) for r in rows
+                   if r["metric"] == "clock_jiffies" and r["value"]})
+
+
 def table(rows):
     lines = [("arch", "metric", "param", "upstream", "klpcore",
               "klpcore/upstream")]
     for arch, metric, param, unit, up, kl, ratio in ratios(rows):
+        if metric == "clock_jiffies":
+            continue
         fmt = (lambda v: "-" if v is None else f"{v:.3g} {unit}")
         lines.append((arch, metric, param, fmt(up), fmt(kl),
                       "-" if ratio is None else f"{ratio:.2f}"))
@@ -269,6 +277,10 @@ def table(rows):
         text.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
         if n == 0:
             text.append("  ".join("-" * w for w in widths))
+    for arch, core in coarse_clock(rows):
+        text.append(f"warning: {core}/{arch} ran on the jiffies clocksource "
+                    "(TCG marked the TSC unstable): its timings are in "
+                    "4 ms steps, repeat it")
     return "\n".join(text)
 
 

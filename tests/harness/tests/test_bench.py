@@ -45,6 +45,15 @@ class RatioTest(unittest.TestCase):
         self.assertIn("0.25", table)
         self.assertEqual(table.count("\n"), 1 + len(r))
 
+    def test_jiffies_runs_are_flagged(self):
+        rows = self.rows() + [{"arch": "x86_64", "core": "upstream",
+                               "metric": "clock_jiffies", "param": "0",
+                               "value": 1.0, "unit": "flag"}]
+        table = bench.table(rows)
+        self.assertIn("warning: upstream/x86_64 ran on the jiffies", table)
+        self.assertNotIn("clock_jiffies", table)
+        self.assertNotIn("warning", bench.table(self.rows()))
+
     def test_tsv_round_trip(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "bench.tsv")
