@@ -3,7 +3,9 @@
  * arch.c - the architectures objtool-ext knows, and functions that never
  * return
  */
+#include <capstone/capstone.h>
 #include <elf.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +33,60 @@ void insn_set_text(struct insn *in, const char *mnemonic, const char *ops)
 	if (ops[0] && n < room)
 		snprintf(in->text + n, sizeof(in->text) - n, " %.*s",
 			 room - n - 1, ops);
+}
+
+void insn_add_op(struct insn *in, struct stack_op op)
+{
+	if (in->nr_ops < MAX_OPS)
+		in->ops[in->nr_ops++] = op;
+}
+
+bool str_starts(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+struct cs_handle *cs_handle_open(int cs_arch, int cs_mode,
+				 unsigned int nr_regs,
+				 int8_t (*map)(const char *name))
+{
+	struct cs_handle *h = calloc(1, sizeof(*h) + nr_regs);
+	csh cs;
+	unsigned int r;
+
+	if (!h)
+		return NULL;
+	if (cs_open(cs_arch, cs_mode, &cs) != CS_ERR_OK) {
+		free(h);
+		return NULL;
+	}
+	h->cs = cs;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	h->ci = cs_malloc(cs);
+	if (!h->ci) {
+		cs_close(&cs);
+		free(h);
+		return NULL;
+	}
+	h->nr_regs = nr_regs;
+	for (r = 0; r < nr_regs; r++)
+		h->regmap[r] = map(cs_reg_name(cs, r));
+	return h;
+}
+
+void cs_handle_close(void *handle)
+{
+	struct cs_handle *h = handle;
+	csh cs = h->cs;
+
+	cs_free(h->ci, 1);
+	cs_close(&cs);
+	free(h);
+}
+
+int8_t cs_handle_reg(const struct cs_handle *h, unsigned int r)
+{
+	return r < h->nr_regs ? h->regmap[r] : REG_NONE;
 }
 
 /*

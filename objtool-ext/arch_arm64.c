@@ -24,12 +24,6 @@
 #define A64_FP	29
 #define A64_LR	30
 
-struct a64 {
-	csh cs;
-	cs_insn *ci;
-	int8_t regmap[ARM64_REG_ENDING];
-};
-
 static int8_t map_name(const char *n)
 {
 	char *end;
@@ -53,45 +47,13 @@ static int8_t map_name(const char *n)
 
 static void *a64_open(void)
 {
-	struct a64 *h = calloc(1, sizeof(*h));
-	int r;
-
-	if (!h)
-		return NULL;
-	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &h->cs) != CS_ERR_OK) {
-		free(h);
-		return NULL;
-	}
-	cs_option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	h->ci = cs_malloc(h->cs);
-	if (!h->ci) {
-		cs_close(&h->cs);
-		free(h);
-		return NULL;
-	}
-	for (r = 0; r < ARM64_REG_ENDING; r++)
-		h->regmap[r] = map_name(cs_reg_name(h->cs, r));
-	return h;
-}
-
-static void a64_close(void *handle)
-{
-	struct a64 *h = handle;
-
-	cs_free(h->ci, 1);
-	cs_close(&h->cs);
-	free(h);
-}
-
-static int8_t reg(const struct a64 *h, unsigned int r)
-{
-	return r < ARM64_REG_ENDING ? h->regmap[r] : REG_NONE;
+	return cs_handle_open(CS_ARCH_ARM64, CS_MODE_ARM, ARM64_REG_ENDING, map_name);
 }
 
 /* Bytes a register holds: x 8, w 4, and the SIMD views q/d/s/h/b. */
-static uint8_t reg_size(const struct a64 *h, unsigned int r)
+static uint8_t reg_size(const struct cs_handle *h, unsigned int r)
 {
-	const char *n = cs_reg_name(h->cs, r);
+	const char *n = cs_reg_name((csh)h->cs, r);
 
 	switch (n ? n[0] : 'x') {
 	case 'w': case 's': return 4;
@@ -100,12 +62,6 @@ static uint8_t reg_size(const struct a64 *h, unsigned int r)
 	case 'b': return 1;
 	default: return 8;
 	}
-}
-
-static void add_op(struct insn *in, struct stack_op op)
-{
-	if (in->nr_ops < MAX_OPS)
-		in->ops[in->nr_ops++] = op;
 }
 
 static int64_t shifted_imm(const cs_arm64_op *o)
@@ -118,7 +74,7 @@ static int64_t shifted_imm(const cs_arm64_op *o)
 }
 
 /* Stores and loads of one or two registers, any addressing mode. */
-static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
+static bool mem_ops(const struct cs_handle *h, const cs_insn *ci, struct insn *in)
 {
 	const cs_arm64 *d = &ci->detail->arm64;
 	bool store, pair;
@@ -148,7 +104,7 @@ static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
 		const cs_arm64_op *o = &d->operands[i];
 
 		if (o->type == ARM64_OP_REG && !mem && nregs < 2) {
-			regs[nregs++] = reg(h, o->reg);
+			regs[nregs++] = cs_handle_reg(h, o->reg);
 			if (!size)
 				size = reg_size(h, o->reg);
 		} else if (o->type == ARM64_OP_MEM) {
@@ -162,12 +118,12 @@ static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
 	if (!mem || nregs < (pair ? 2 : 1))
 		return false;
 	/* Vector registers decode as REG_NONE: the values are unknown. */
-	base = reg(h, mem->mem.base);
+	base = cs_handle_reg(h, mem->mem.base);
 	if (mem->mem.index != ARM64_REG_INVALID) {
 		/* Register offset: the slot cannot be followed. */
 		if (!store)
 			for (i = 0; i < nregs; i++)
-				add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+				insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
 					.dst = regs[i] });
 		return true;
 	}
@@ -175,11 +131,11 @@ static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
 		int64_t disp = post ? 0 : mem->mem.disp;
 		bool pre = d->writeback && !post;
 
-		add_op(in, (struct stack_op){ .kind = OP_STORE, .src = regs[0],
+		insn_add_op(in, (struct stack_op){ .kind = OP_STORE, .src = regs[0],
 			.base = base, .imm = disp, .size = size,
 			.update = pre });
 		if (pair)
-			add_op(in, (struct stack_op){ .kind = OP_STORE,
+			insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
 				.src = regs[1], .base = base,
 				.imm = pre ? size : disp + size, .size = size });
 	} else {
@@ -187,18 +143,18 @@ static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
 		bool pre = d->writeback && !post;
 
 		if (pre) {
-			add_op(in, (struct stack_op){ .kind = OP_BASE_ADD,
+			insn_add_op(in, (struct stack_op){ .kind = OP_BASE_ADD,
 				.base = base, .imm = disp });
 			disp = 0;
 		}
 		for (i = 0; i < nregs; i++)
-			add_op(in, (struct stack_op){ .kind = size == 8 ?
+			insn_add_op(in, (struct stack_op){ .kind = size == 8 ?
 				OP_LOAD : OP_CLOBBER, .dst = regs[i],
 				.base = base, .imm = disp + i * size,
 				.src = REG_NONE });
 	}
 	if (post)
-		add_op(in, (struct stack_op){ .kind = OP_BASE_ADD, .base = base,
+		insn_add_op(in, (struct stack_op){ .kind = OP_BASE_ADD, .base = base,
 			.imm = post });
 	return true;
 }
@@ -206,7 +162,7 @@ static bool mem_ops(const struct a64 *h, const cs_insn *ci, struct insn *in)
 static int a64_decode(void *handle, const uint8_t *code, size_t len,
 		      uint64_t off, struct insn *in)
 {
-	struct a64 *h = handle;
+	struct cs_handle *h = handle;
 	const uint8_t *p = code;
 	size_t left = len < 4 ? len : 4;
 	uint64_t addr = off;
@@ -214,7 +170,7 @@ static int a64_decode(void *handle, const uint8_t *code, size_t len,
 	cs_insn *ci = h->ci;
 	int i;
 
-	if (!cs_disasm_iter(h->cs, &p, &left, &addr, ci))
+	if (!cs_disasm_iter((csh)h->cs, &p, &left, &addr, ci))
 		return 0;
 	d = &ci->detail->arm64;
 	insn_set_text(in, ci->mnemonic, ci->op_str);
@@ -267,17 +223,17 @@ static int a64_decode(void *handle, const uint8_t *code, size_t len,
 
 		if (ci->id == ARM64_INS_SUB)
 			imm = -imm;
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].reg), .imm = imm });
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].reg), .imm = imm });
 		return 4;
 	}
 
 	/* Constants (frame sizes too large for an immediate). */
 	if ((ci->id == ARM64_INS_MOV || ci->id == ARM64_INS_MOVZ) &&
 	    d->op_count == 2 && d->operands[1].type == ARM64_OP_IMM) {
-		add_op(in, (struct stack_op){ .kind = OP_CONST,
-			.dst = reg(h, d->operands[0].reg),
+		insn_add_op(in, (struct stack_op){ .kind = OP_CONST,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
 			.imm = shifted_imm(&d->operands[1]) });
 		return 4;
 	}
@@ -286,10 +242,10 @@ static int a64_decode(void *handle, const uint8_t *code, size_t len,
 	    d->op_count == 3 && d->operands[1].type == ARM64_OP_REG &&
 	    d->operands[2].type == ARM64_OP_REG &&
 	    !d->operands[2].shift.value) {
-		add_op(in, (struct stack_op){ .kind = OP_ADD_REG,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].reg),
-			.base = reg(h, d->operands[2].reg),
+		insn_add_op(in, (struct stack_op){ .kind = OP_ADD_REG,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].reg),
+			.base = cs_handle_reg(h, d->operands[2].reg),
 			.imm = ci->id == ARM64_INS_SUB ? -1 : 1 });
 		return 4;
 	}
@@ -299,11 +255,11 @@ static int a64_decode(void *handle, const uint8_t *code, size_t len,
 		const cs_arm64_op *o = &d->operands[i];
 
 		if (o->type == ARM64_OP_REG && (o->access & CS_AC_WRITE))
-			add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-				.dst = reg(h, o->reg) });
+			insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+				.dst = cs_handle_reg(h, o->reg) });
 		if (o->type == ARM64_OP_MEM && d->writeback)
-			add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-				.dst = reg(h, o->mem.base) });
+			insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+				.dst = cs_handle_reg(h, o->mem.base) });
 	}
 	return 4;
 }
@@ -341,6 +297,6 @@ const struct arch arch_arm64 = {
 	.fixed_width = true,
 	.decode = a64_decode,
 	.open = a64_open,
-	.close = a64_close,
+	.close = cs_handle_close,
 	.framed = a64_framed,
 };

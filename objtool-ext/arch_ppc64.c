@@ -27,12 +27,6 @@
 #define PPC_LR	32
 #define PPC_CTR	33
 
-struct ppc {
-	csh cs;
-	cs_insn *ci;
-	int8_t regmap[PPC_REG_ENDING];
-};
-
 static int8_t map_name(const char *n)
 {
 	char *end;
@@ -54,55 +48,11 @@ static int8_t map_name(const char *n)
 
 static void *ppc_open(void)
 {
-	struct ppc *h = calloc(1, sizeof(*h));
-	int r;
-
-	if (!h)
-		return NULL;
-	if (cs_open(CS_ARCH_PPC, CS_MODE_64 | CS_MODE_LITTLE_ENDIAN,
-		    &h->cs) != CS_ERR_OK) {
-		free(h);
-		return NULL;
-	}
-	cs_option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	h->ci = cs_malloc(h->cs);
-	if (!h->ci) {
-		cs_close(&h->cs);
-		free(h);
-		return NULL;
-	}
-	for (r = 0; r < PPC_REG_ENDING; r++)
-		h->regmap[r] = map_name(cs_reg_name(h->cs, r));
-	return h;
-}
-
-static void ppc_close(void *handle)
-{
-	struct ppc *h = handle;
-
-	cs_free(h->ci, 1);
-	cs_close(&h->cs);
-	free(h);
-}
-
-static int8_t reg(const struct ppc *h, unsigned int r)
-{
-	return r < PPC_REG_ENDING ? h->regmap[r] : REG_NONE;
-}
-
-static void add_op(struct insn *in, struct stack_op op)
-{
-	if (in->nr_ops < MAX_OPS)
-		in->ops[in->nr_ops++] = op;
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
+	return cs_handle_open(CS_ARCH_PPC, CS_MODE_64 | CS_MODE_LITTLE_ENDIAN, PPC_REG_ENDING, map_name);
 }
 
 /* Stores of a register to d(rA): std, stdu, stw, sth, stb, stfd. */
-static bool store_op(const struct ppc *h, const cs_insn *ci, struct insn *in)
+static bool store_op(const struct cs_handle *h, const cs_insn *ci, struct insn *in)
 {
 	const cs_ppc *d = &ci->detail->ppc;
 	uint8_t size;
@@ -135,10 +85,10 @@ static bool store_op(const struct ppc *h, const cs_insn *ci, struct insn *in)
 	}
 	if (d->op_count != 2 || d->operands[1].type != PPC_OP_MEM)
 		return false;
-	add_op(in, (struct stack_op){ .kind = OP_STORE,
+	insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
 		.src = ci->id == PPC_INS_STFD ? REG_NONE :
-		       reg(h, d->operands[0].reg),
-		.base = reg(h, d->operands[1].mem.base),
+		       cs_handle_reg(h, d->operands[0].reg),
+		.base = cs_handle_reg(h, d->operands[1].mem.base),
 		.imm = d->operands[1].mem.disp, .size = size,
 		.update = update });
 	return true;
@@ -147,7 +97,7 @@ static bool store_op(const struct ppc *h, const cs_insn *ci, struct insn *in)
 static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		      uint64_t off, struct insn *in)
 {
-	struct ppc *h = handle;
+	struct cs_handle *h = handle;
 	const uint8_t *p = code;
 	size_t left = len < 4 ? len : 4;
 	uint64_t addr = off;
@@ -155,7 +105,7 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 	cs_insn *ci = h->ci;
 	const char *m;
 
-	if (!cs_disasm_iter(h->cs, &p, &left, &addr, ci))
+	if (!cs_disasm_iter((csh)h->cs, &p, &left, &addr, ci))
 		return 0;
 	d = &ci->detail->ppc;
 	m = ci->mnemonic;
@@ -173,7 +123,7 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		return 4;
 	case PPC_INS_BCL:
 		/* bcl 20,31,$+4: reads the pc, not a call */
-		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+		insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
 			.dst = PPC_LR });
 		return 4;
 	case PPC_INS_B:
@@ -203,23 +153,23 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		in->kind = INSN_TRAP;
 		return 4;
 	case PPC_INS_MFLR:
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg), .src = PPC_LR });
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg), .src = PPC_LR });
 		return 4;
 	case PPC_INS_MTLR:
-		add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = PPC_LR,
-			.src = reg(h, d->operands[0].reg) });
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = PPC_LR,
+			.src = cs_handle_reg(h, d->operands[0].reg) });
 		return 4;
 	case PPC_INS_MR:
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].reg) });
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].reg) });
 		return 4;
 	case PPC_INS_ADDI:
 		if (d->op_count == 3 && d->operands[2].type == PPC_OP_IMM) {
-			add_op(in, (struct stack_op){ .kind = OP_MOVE,
-				.dst = reg(h, d->operands[0].reg),
-				.src = reg(h, d->operands[1].reg),
+			insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+				.dst = cs_handle_reg(h, d->operands[0].reg),
+				.src = cs_handle_reg(h, d->operands[1].reg),
 				/* a 16-bit signed field, printed unsigned */
 				.imm = (int16_t)d->operands[2].imm });
 			return 4;
@@ -227,9 +177,9 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		break;
 	case PPC_INS_LD:
 		if (d->op_count == 2 && d->operands[1].type == PPC_OP_MEM) {
-			add_op(in, (struct stack_op){ .kind = OP_LOAD,
-				.dst = reg(h, d->operands[0].reg),
-				.base = reg(h, d->operands[1].mem.base),
+			insn_add_op(in, (struct stack_op){ .kind = OP_LOAD,
+				.dst = cs_handle_reg(h, d->operands[0].reg),
+				.base = cs_handle_reg(h, d->operands[1].mem.base),
 				.imm = d->operands[1].mem.disp,
 				.src = REG_NONE });
 			return 4;
@@ -239,16 +189,16 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		/* stdux r1,r1,r0: a frame too large for an immediate. */
 		if (d->op_count != 3)
 			break;
-		add_op(in, (struct stack_op){ .kind = OP_STORE,
-			.src = reg(h, d->operands[0].reg),
-			.base = reg(h, d->operands[1].reg),
-			.indexed = true, .index = reg(h, d->operands[2].reg),
+		insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
+			.src = cs_handle_reg(h, d->operands[0].reg),
+			.base = cs_handle_reg(h, d->operands[1].reg),
+			.indexed = true, .index = cs_handle_reg(h, d->operands[2].reg),
 			.size = 8, .update = true });
 		return 4;
 	case PPC_INS_LI:
 		if (d->op_count == 2 && d->operands[1].type == PPC_OP_IMM) {
-			add_op(in, (struct stack_op){ .kind = OP_CONST,
-				.dst = reg(h, d->operands[0].reg),
+			insn_add_op(in, (struct stack_op){ .kind = OP_CONST,
+				.dst = cs_handle_reg(h, d->operands[0].reg),
 				.imm = (int16_t)d->operands[1].imm });
 			return 4;
 		}
@@ -257,7 +207,7 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 		break;
 	}
 	/* Unconditional trap words (BUG(), unreachable()): twu, twui, tdu... */
-	if (starts(m, "twu") || starts(m, "tdu")) {
+	if (str_starts(m, "twu") || str_starts(m, "tdu")) {
 		in->kind = INSN_TRAP;
 		return 4;
 	}
@@ -270,11 +220,11 @@ static int ppc_decode(void *handle, const uint8_t *code, size_t len,
 	 * and cache operations, which only read it.
 	 */
 	if (d->op_count && d->operands[0].type == PPC_OP_REG &&
-	    !starts(m, "st") && !starts(m, "t") && !starts(m, "mt") &&
-	    !starts(m, "cmp") && !starts(m, "dc") && !starts(m, "ic") &&
-	    !starts(m, "b"))
-		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-			.dst = reg(h, d->operands[0].reg) });
+	    !str_starts(m, "st") && !str_starts(m, "t") && !str_starts(m, "mt") &&
+	    !str_starts(m, "cmp") && !str_starts(m, "dc") && !str_starts(m, "ic") &&
+	    !str_starts(m, "b"))
+		insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = cs_handle_reg(h, d->operands[0].reg) });
 	return 4;
 }
 
@@ -311,28 +261,28 @@ static bool ppc_abi_helper(const char *name, struct insn *in)
 {
 	bool keeps_lr;
 
-	if (starts(name, "_savegpr0_") || starts(name, "_savefpr_") ||
-	    starts(name, "_savevr_") || starts(name, "_savegpr1_")) {
-		keeps_lr = !starts(name, "_savegpr1_");
+	if (str_starts(name, "_savegpr0_") || str_starts(name, "_savefpr_") ||
+	    str_starts(name, "_savevr_") || str_starts(name, "_savegpr1_")) {
+		keeps_lr = !str_starts(name, "_savegpr1_");
 		in->kind = INSN_OTHER;
 		in->nr_ops = 0;
 		if (keeps_lr)
-			add_op(in, (struct stack_op){ .kind = OP_STORE,
+			insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
 				.src = 0, .base = PPC_SP, .imm = 16,
 				.size = 8 });
 		/* The bl itself leaves its own return address in LR. */
-		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+		insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
 			.dst = PPC_LR });
 		return true;
 	}
-	if ((starts(name, "_restgpr0_") || starts(name, "_restfpr_") ||
-	     starts(name, "_restvr_") || starts(name, "_restgpr1_")) &&
+	if ((str_starts(name, "_restgpr0_") || str_starts(name, "_restfpr_") ||
+	     str_starts(name, "_restvr_") || str_starts(name, "_restgpr1_")) &&
 	    in->kind == INSN_JUMP) {
-		keeps_lr = !starts(name, "_restgpr1_");
+		keeps_lr = !str_starts(name, "_restgpr1_");
 		in->kind = INSN_RETURN;
 		in->nr_ops = 0;
 		if (keeps_lr)
-			add_op(in, (struct stack_op){ .kind = OP_LOAD,
+			insn_add_op(in, (struct stack_op){ .kind = OP_LOAD,
 				.dst = PPC_LR, .base = PPC_SP, .imm = 16,
 				.src = REG_NONE });
 		return true;
@@ -355,7 +305,7 @@ const struct arch arch_ppc64 = {
 	.fixed_width = true,
 	.decode = ppc_decode,
 	.open = ppc_open,
-	.close = ppc_close,
+	.close = cs_handle_close,
 	.framed = ppc_framed,
 	.exempt_call = ppc_exempt_call,
 	.abi_helper = ppc_abi_helper,

@@ -25,12 +25,6 @@
 #define S390_RA		14
 #define S390_BACKCHAIN	152
 
-struct s390 {
-	csh cs;
-	cs_insn *ci;
-	int8_t regmap[SYSZ_REG_ENDING];
-};
-
 static int8_t map_name(const char *n)
 {
 	char *end;
@@ -48,51 +42,7 @@ static int8_t map_name(const char *n)
 
 static void *s390_open(void)
 {
-	struct s390 *h = calloc(1, sizeof(*h));
-	int r;
-
-	if (!h)
-		return NULL;
-	if (cs_open(CS_ARCH_SYSZ, CS_MODE_BIG_ENDIAN, &h->cs) != CS_ERR_OK) {
-		free(h);
-		return NULL;
-	}
-	cs_option(h->cs, CS_OPT_DETAIL, CS_OPT_ON);
-	h->ci = cs_malloc(h->cs);
-	if (!h->ci) {
-		cs_close(&h->cs);
-		free(h);
-		return NULL;
-	}
-	for (r = 0; r < SYSZ_REG_ENDING; r++)
-		h->regmap[r] = r >= SYSZ_REG_0 && r <= SYSZ_REG_15 ?
-			       map_name(cs_reg_name(h->cs, r)) : REG_NONE;
-	return h;
-}
-
-static void s390_close(void *handle)
-{
-	struct s390 *h = handle;
-
-	cs_free(h->ci, 1);
-	cs_close(&h->cs);
-	free(h);
-}
-
-static int8_t reg(const struct s390 *h, unsigned int r)
-{
-	return r < SYSZ_REG_ENDING ? h->regmap[r] : REG_NONE;
-}
-
-static void add_op(struct insn *in, struct stack_op op)
-{
-	if (in->nr_ops < MAX_OPS)
-		in->ops[in->nr_ops++] = op;
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
+	return cs_handle_open(CS_ARCH_SYSZ, CS_MODE_BIG_ENDIAN, SYSZ_REG_ENDING, map_name);
 }
 
 /* A base+displacement operand without an index register. */
@@ -102,12 +52,12 @@ static bool simple_mem(const cs_sysz_op *o)
 }
 
 /* stmg/lmg: one store or load per register of the range. */
-static void multiple(const struct s390 *h, const cs_sysz *d, bool store,
+static void multiple(const struct cs_handle *h, const cs_sysz *d, bool store,
 		     struct insn *in)
 {
-	int first = reg(h, d->operands[0].reg);
-	int last = reg(h, d->operands[1].reg);
-	int8_t base = reg(h, d->operands[2].mem.base);
+	int first = cs_handle_reg(h, d->operands[0].reg);
+	int last = cs_handle_reg(h, d->operands[1].reg);
+	int8_t base = cs_handle_reg(h, d->operands[2].mem.base);
 	int64_t disp = d->operands[2].mem.disp;
 	int r, i;
 
@@ -115,11 +65,11 @@ static void multiple(const struct s390 *h, const cs_sysz *d, bool store,
 		return;
 	for (i = 0, r = first; i < 16; i++, r = (r + 1) & 15) {
 		if (store)
-			add_op(in, (struct stack_op){ .kind = OP_STORE,
+			insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
 				.src = r, .base = base, .imm = disp + 8 * i,
 				.size = 8 });
 		else
-			add_op(in, (struct stack_op){ .kind = OP_LOAD,
+			insn_add_op(in, (struct stack_op){ .kind = OP_LOAD,
 				.dst = r, .base = base, .imm = disp + 8 * i,
 				.src = REG_NONE });
 		if (r == last)
@@ -157,7 +107,7 @@ static int privileged(const uint8_t *code, size_t len, struct insn *in)
 static int s390_decode(void *handle, const uint8_t *code, size_t len,
 		       uint64_t off, struct insn *in)
 {
-	struct s390 *h = handle;
+	struct cs_handle *h = handle;
 	const uint8_t *p = code;
 	size_t left = len < 6 ? len : 6;
 	uint64_t addr = off;
@@ -167,7 +117,7 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 	const char *m;
 	int n;
 
-	if (!cs_disasm_iter(h->cs, &p, &left, &addr, ci))
+	if (!cs_disasm_iter((csh)h->cs, &p, &left, &addr, ci))
 		return privileged(code, len, in);
 	n = ci->size;
 	d = &ci->detail->sysz;
@@ -179,10 +129,10 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 	switch (ci->id) {
 	case SYSZ_INS_BRASL: case SYSZ_INS_BRAS:
 	case SYSZ_INS_BASR:
-		if (reg(h, d->operands[0].reg) != S390_RA) {
+		if (cs_handle_reg(h, d->operands[0].reg) != S390_RA) {
 			/* a link in another register: not a call */
-			add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-				.dst = reg(h, d->operands[0].reg) });
+			insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+				.dst = cs_handle_reg(h, d->operands[0].reg) });
 			return n;
 		}
 		in->kind = INSN_CALL;
@@ -192,7 +142,7 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 		}
 		return n;
 	case SYSZ_INS_BR:
-		in->kind = reg(h, d->operands[0].reg) == S390_RA ?
+		in->kind = cs_handle_reg(h, d->operands[0].reg) == S390_RA ?
 			   INSN_RETURN : INSN_JUMP_DYN;
 		return n;
 	case SYSZ_INS_J: case SYSZ_INS_JG:
@@ -212,7 +162,7 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 
 	/* Conditional branches (jne, jgh, brctg, cgijne, ...) to a label. */
 	if (last && last->type == SYSZ_OP_IMM && d->op_count &&
-	    (m[0] == 'j' || strchr(m, 'j') || starts(m, "brct"))) {
+	    (m[0] == 'j' || strchr(m, 'j') || str_starts(m, "brct"))) {
 		in->kind = INSN_JUMP_COND;
 		in->has_target = true;
 		in->target = last->imm;
@@ -221,7 +171,7 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 	/* Conditional returns (ber %r14, bner %r14, ...). */
 	if (m[0] == 'b' && m[strlen(m) - 1] == 'r' && d->op_count == 1 &&
 	    d->operands[0].type == SYSZ_OP_REG) {
-		if (reg(h, d->operands[0].reg) == S390_RA) {
+		if (cs_handle_reg(h, d->operands[0].reg) == S390_RA) {
 			in->kind = INSN_RETURN;
 			in->cond = true;
 		}
@@ -229,37 +179,37 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 	}
 
 	if (!strcmp(m, "lgr") && d->op_count == 2) {
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].reg) });
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].reg) });
 		return n;
 	}
 	if ((!strcmp(m, "la") || !strcmp(m, "lay")) && d->op_count == 2 &&
 	    simple_mem(&d->operands[1])) {
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].mem.base),
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].mem.base),
 			.imm = d->operands[1].mem.disp });
 		return n;
 	}
 	if ((!strcmp(m, "aghi") || !strcmp(m, "agfi")) && d->op_count == 2) {
-		int8_t r = reg(h, d->operands[0].reg);
+		int8_t r = cs_handle_reg(h, d->operands[0].reg);
 
-		add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = r,
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = r,
 			.src = r, .imm = d->operands[1].imm });
 		return n;
 	}
 	if (!strcmp(m, "aghik") && d->op_count == 3) {
-		add_op(in, (struct stack_op){ .kind = OP_MOVE,
-			.dst = reg(h, d->operands[0].reg),
-			.src = reg(h, d->operands[1].reg),
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE,
+			.dst = cs_handle_reg(h, d->operands[0].reg),
+			.src = cs_handle_reg(h, d->operands[1].reg),
 			.imm = d->operands[2].imm });
 		return n;
 	}
 	if (!strcmp(m, "slgfi") && d->op_count == 2) {
-		int8_t r = reg(h, d->operands[0].reg);
+		int8_t r = cs_handle_reg(h, d->operands[0].reg);
 
-		add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = r,
+		insn_add_op(in, (struct stack_op){ .kind = OP_MOVE, .dst = r,
 			.src = r,
 			.imm = (int64_t)(0 - (uint64_t)d->operands[1].imm) });
 		return n;
@@ -277,17 +227,17 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 		else if (!strcmp(m, "stc") || !strcmp(m, "stcy"))
 			size = 1;
 		if (size) {
-			add_op(in, (struct stack_op){ .kind = OP_STORE,
-				.src = reg(h, d->operands[0].reg),
-				.base = reg(h, d->operands[1].mem.base),
+			insn_add_op(in, (struct stack_op){ .kind = OP_STORE,
+				.src = cs_handle_reg(h, d->operands[0].reg),
+				.base = cs_handle_reg(h, d->operands[1].mem.base),
 				.imm = d->operands[1].mem.disp,
 				.size = size });
 			return n;
 		}
 		if (!strcmp(m, "lg")) {
-			add_op(in, (struct stack_op){ .kind = OP_LOAD,
-				.dst = reg(h, d->operands[0].reg),
-				.base = reg(h, d->operands[1].mem.base),
+			insn_add_op(in, (struct stack_op){ .kind = OP_LOAD,
+				.dst = cs_handle_reg(h, d->operands[0].reg),
+				.base = cs_handle_reg(h, d->operands[1].mem.base),
 				.imm = d->operands[1].mem.disp,
 				.src = REG_NONE });
 			return n;
@@ -299,10 +249,10 @@ static int s390_decode(void *handle, const uint8_t *code, size_t len,
 	 * compares, tests and branches.
 	 */
 	if (d->op_count && d->operands[0].type == SYSZ_OP_REG &&
-	    !starts(m, "st") && !starts(m, "c") && !starts(m, "t") &&
-	    !starts(m, "b") && !starts(m, "j") && !starts(m, "mvc"))
-		add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
-			.dst = reg(h, d->operands[0].reg) });
+	    !str_starts(m, "st") && !str_starts(m, "c") && !str_starts(m, "t") &&
+	    !str_starts(m, "b") && !str_starts(m, "j") && !str_starts(m, "mvc"))
+		insn_add_op(in, (struct stack_op){ .kind = OP_CLOBBER,
+			.dst = cs_handle_reg(h, d->operands[0].reg) });
 	return n;
 }
 
@@ -335,6 +285,6 @@ const struct arch arch_s390 = {
 	.min_insn = 2,
 	.decode = s390_decode,
 	.open = s390_open,
-	.close = s390_close,
+	.close = cs_handle_close,
 	.framed = s390_framed,
 };

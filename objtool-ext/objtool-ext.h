@@ -187,6 +187,26 @@ struct arch {
 
 const struct arch *arch_for_machine(int machine);
 void insn_set_text(struct insn *in, const char *mnemonic, const char *ops);
+void insn_add_op(struct insn *in, struct stack_op op);
+bool str_starts(const char *s, const char *prefix);
+
+/*
+ * A capstone handle with detail on, one reusable instruction, and the
+ * decoder's register numbers for capstone's (from map(), given each
+ * capstone register name), shared by the three arch decoders.
+ */
+struct cs_handle {
+	size_t cs;			/* csh */
+	void *ci;			/* cs_insn * */
+	unsigned int nr_regs;
+	int8_t regmap[];
+};
+
+struct cs_handle *cs_handle_open(int cs_arch, int cs_mode,
+				 unsigned int nr_regs,
+				 int8_t (*map)(const char *name));
+void cs_handle_close(void *handle);
+int8_t cs_handle_reg(const struct cs_handle *h, unsigned int r);
 extern const struct arch arch_arm64, arch_ppc64, arch_s390;
 
 /* ------------------------------------------------------------------ */
