@@ -6,6 +6,7 @@
 #   make demo    boot one kernel and apply and remove a live patch
 #   make deps    only install the Debian packages the harness needs
 #   make bench   klpcore against the stock core: bench.tsv, table, plots
+#   make kcsan   the suites on an x86_64 KCSAN kernel (memory ordering)
 #   make objtool-ext       build $(O)/bin/objtool-ext
 #   make objtool-ext-test  objtool-ext's own tests (no kernel needed)
 #
@@ -13,6 +14,8 @@
 #   O=DIR                  build directory (default: build/ in the checkout)
 #   ARCHES="x86_64 ..."    architectures for check (default: all four)
 #   CORE=klpcore           livepatch core: klpcore, or upstream (stock 6.12)
+#   FLAVOUR="distro debug" kernel flavours (tiny, distro, debug, kcsan); each
+#                          runs on its own architectures among ARCHES
 #   EXTRA_SELFTESTS=DIR    also run a directory of kselftest-style tests
 #   DEMO_ARCH=x86_64       architecture of make demo
 #   HARNESS_TEST=1         end make check with the harness's own self-test
@@ -21,6 +24,7 @@
 O ?= build
 ARCHES ?= x86_64 arm64 ppc64le s390x
 CORE ?= klpcore
+FLAVOUR ?= distro debug
 DEMO_ARCH ?= x86_64
 HARNESS_TEST ?= 1
 BOOT_TIMEOUT ?= 1500
@@ -37,13 +41,22 @@ ifneq ($(EXTRA_SELFTESTS),)
   CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"
 endif
 
-.PHONY: bench check demo deps harness-unit help lint objtool-ext objtool-ext-test
+.PHONY: bench check demo deps harness-unit help kcsan lint objtool-ext \
+	objtool-ext-test
 
 check:
-	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" $(CHECK_FLAGS)
+	@$(HARNESS) check $(COMMON) --arches "$(ARCHES)" --flavour "$(FLAVOUR)" \
+		$(CHECK_FLAGS)
+
+# The memory-ordering check: klpcore's suites on an x86_64 kernel with
+# KCSAN and its weak-memory modelling (not part of make check).
+kcsan:
+	@$(HARNESS) check $(COMMON) --arches x86_64 --flavour kcsan \
+		--no-harness-test
 
 demo:
-	@$(HARNESS) demo $(COMMON) --demo-arch "$(DEMO_ARCH)"
+	@$(HARNESS) demo $(COMMON) --demo-arch "$(DEMO_ARCH)" \
+		--flavour "$(firstword $(FLAVOUR))"
 
 # Both cores on every architecture of ARCHES (CORE is not used). A bench
 # guest runs longer, and disabling a 1000-function patch under TCG is
@@ -52,6 +65,7 @@ BENCH_TIMEOUT ?= 5400
 BENCH_IDLE_TIMEOUT ?= 1200
 bench:
 	@$(HARNESS) bench --build-dir "$(O)" --arches "$(ARCHES)" \
+		--flavour "$(firstword $(FLAVOUR))" \
 		--timeout $(BENCH_TIMEOUT) --idle-timeout $(BENCH_IDLE_TIMEOUT)
 
 deps:
@@ -62,7 +76,7 @@ harness-unit:
 	@cd tests/harness && python3 -m unittest discover -s tests -t .
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,26p' Makefile
 
 # The frame-metadata validator (needs libelf-dev and libcapstone-dev,
 # which make deps installs).

@@ -146,12 +146,13 @@ def generate(repo, work):
     return mods
 
 
-def build(paths, core, arch, dst):
+def build(paths, core, arch, flavour, dst):
     """Build the bench modules and klp-bench for one kernel into dst."""
-    log = paths.log(f"bench-{core}-{arch.name}")
-    work = os.path.join(paths.o, "bench", f"{core}-{arch.name}")
+    log = paths.log(f"bench-{core}-{arch.name}-{flavour.name}")
+    work = os.path.join(paths.o, "bench",
+                        f"{core}-{arch.name}-{flavour.name}")
     mods = generate(paths.repo, work)
-    kbuild = paths.kbuild(core, arch)
+    kbuild = paths.kbuild(core, arch, flavour)
     util.run(["make", "-C", kbuild, f"M={work}"] + arch.make_vars()
              + ["modules"], log=log, env=kernel.build_env(paths))
     tool = os.path.join(work, "klp-bench")

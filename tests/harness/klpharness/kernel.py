@@ -5,8 +5,8 @@ from the same tree.
 Layout under the build directory O:
   src/linux-source-6.12/     pristine source, extracted once, never written
   trees/<core>-<arch>/       prepared tree of a core that changes the source
-  kernels/<core>-<arch>/     the O= build directory of that kernel
-  selftests/<core>-<arch>/   selftests built against that kernel, installed
+  kernels/<core>-<arch>-<flavour>/    the O= build directory of a kernel
+  selftests/<core>-<arch>-<flavour>/  selftests built against it, installed
   logs/                      build logs
 """
 
@@ -41,11 +41,13 @@ class Paths:
     def tree(self, core, arch):
         return os.path.join(self.o, "trees", f"{core}-{arch.name}")
 
-    def kbuild(self, core, arch):
-        return os.path.join(self.o, "kernels", f"{core}-{arch.name}")
+    def kbuild(self, core, arch, flavour):
+        return os.path.join(self.o, "kernels",
+                            f"{core}-{arch.name}-{flavour.name}")
 
-    def selftests(self, core, arch):
-        return os.path.join(self.o, "selftests", f"{core}-{arch.name}")
+    def selftests(self, core, arch, flavour):
+        return os.path.join(self.o, "selftests",
+                            f"{core}-{arch.name}-{flavour.name}")
 
     def log(self, name):
         return os.path.join(self.o, "logs", name + ".log")
@@ -86,6 +88,43 @@ def extract_source(paths):
 
 def kernel_version(paths):
     return util.output(["make", "-s", "-C", paths.src, "kernelversion"])
+
+
+def kernel_release(kbuild):
+    """The release string of a built kernel (what uname -r will say)."""
+    path = os.path.join(kbuild, "include", "config", "kernel.release")
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as e:
+        raise HarnessError(f"cannot read the kernel release: {e}")
+
+
+_KUNIT_SUITE = re.compile(
+    r"struct\s+kunit_suite\s+\w+\s*=\s*\{[^}]*?\.name\s*=\s*\"([^\"]+)\"",
+    re.S)
+
+
+def kunit_suite_names(text):
+    """Names of the KUnit suites a C file defines."""
+    return _KUNIT_SUITE.findall(text)
+
+
+def kunit_suites(repo, arch, core, config):
+    """The KUnit suites a kernel must run: klpcore's, when its kernel is
+    built with them (core/ and the backend's *kunit*.c files)."""
+    if core != "klpcore" or config.get("CONFIG_KLPCORE_KUNIT_TEST") != "y":
+        return ()
+    files = [os.path.join(repo, "core", "kunit.c")]
+    backend = os.path.join(repo, "arch", arch.karch)
+    if os.path.isdir(backend):
+        files += [os.path.join(backend, f) for f in sorted(os.listdir(backend))
+                  if "kunit" in f and f.endswith(".c")]
+    names = []
+    for path in files:
+        with open(path) as f:
+            names += kunit_suite_names(f.read())
+    return tuple(names)
 
 
 # Preparation of a tree ------------------------------------------------------
@@ -241,28 +280,39 @@ def unmet(wanted, actual):
     return out
 
 
-def fragments(paths, arch, core):
+def fragments(paths, arch, core, flavour):
     """base.config, then the architecture's, then the core's if it has
-    one (options that only exist with that core)."""
+    one (options that only exist with that core), then the flavour's:
+    each of its fragments, followed by that fragment's arch part if there
+    is one."""
     d = os.path.join(paths.repo, "tests", "configs")
     out = [os.path.join(d, "base.config"),
            os.path.join(d, arch.name + ".config")]
     if os.path.exists(os.path.join(d, core + ".config")):
         out.append(os.path.join(d, core + ".config"))
+    for name in flavour.fragments:
+        frag = os.path.join(d, "flavours", name + ".config")
+        if not os.path.exists(frag):
+            raise HarnessError(f"flavour {flavour.name}: {frag} is missing")
+        out.append(frag)
+        own = os.path.join(d, "flavours", f"{name}-{arch.name}.config")
+        if os.path.exists(own):
+            out.append(own)
     return out
 
 
-def configure(paths, tree, core, arch):
-    """tinyconfig + the fragments + olddefconfig, redone only when an input
-    changed; then check that every option of the fragments took effect."""
-    kbuild = paths.kbuild(core, arch)
-    frags = fragments(paths, arch, core)
+def configure(paths, tree, core, arch, flavour, extra=()):
+    """tinyconfig + the fragments (and extra ones) + olddefconfig, redone
+    only when an input changed; then check that every option of the
+    fragments took effect (a later fragment overrides an earlier one)."""
+    kbuild = paths.kbuild(core, arch, flavour)
+    frags = fragments(paths, arch, core, flavour) + list(extra)
     tree_id = util.read_stamp(tree + ".stamp") if tree != paths.src else \
         util.read_stamp(os.path.join(paths.o, "src", ".extracted"))
     want = util.digest(tree, tree_id, util.file_digest(*frags))
     stamp = os.path.join(kbuild, ".klp-config.stamp")
     config = os.path.join(kbuild, ".config")
-    log = paths.log(f"config-{core}-{arch.name}")
+    log = paths.log(f"config-{core}-{arch.name}-{flavour.name}")
     if util.read_stamp(stamp) != want or not os.path.exists(config):
         os.makedirs(kbuild, exist_ok=True)
         mk = ["make", "-C", tree, f"O={kbuild}"] + arch.make_vars()
@@ -297,10 +347,10 @@ def configure(paths, tree, core, arch):
     return actual
 
 
-def build(paths, tree, core, arch, jobs):
+def build(paths, tree, core, arch, flavour, jobs):
     """Build the boot image and the in-tree modules (incremental)."""
-    kbuild = paths.kbuild(core, arch)
-    log = paths.log(f"build-{core}-{arch.name}")
+    kbuild = paths.kbuild(core, arch, flavour)
+    log = paths.log(f"build-{core}-{arch.name}-{flavour.name}")
     if os.path.exists(log):
         os.unlink(log)
     cmd = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
@@ -315,6 +365,22 @@ def build(paths, tree, core, arch, jobs):
     if not os.path.exists(image):
         raise HarnessError(f"{arch.name}: build produced no {arch.image}")
     return image
+
+
+def refused(paths, tree, core, arch, flavour, subdir, jobs):
+    """Compile one directory of a configured kernel that must not build:
+    returns (refused, log). prepare comes first, so that a failure is the
+    directory's own."""
+    kbuild = paths.kbuild(core, arch, flavour)
+    log = paths.log(f"refusal-{core}-{arch.name}-{flavour.name}")
+    if os.path.exists(log):
+        os.unlink(log)
+    mk = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
+          + arch.make_vars())
+    util.run(mk + ["prepare"], log=log, env=build_env(paths))
+    rc = util.run(mk + [subdir.rstrip("/") + "/"], log=log,
+                  env=build_env(paths), check=False)
+    return rc != 0, log
 
 
 # Selftests -----------------------------------------------------------------
@@ -348,8 +414,7 @@ def sync_tree(src, dst):
                     copy_function=shutil.copy2)
 
 
-def _make_modules(paths, core, arch, moddir, log):
-    kbuild = paths.kbuild(core, arch)
+def _make_modules(paths, kbuild, arch, moddir, log):
     util.run(["make", "-C", kbuild, f"M={moddir}"] + arch.make_vars()
              + ["modules"], log=log, env=build_env(paths))
     return sorted(f for f in os.listdir(moddir) if f.endswith(".ko"))
@@ -363,7 +428,7 @@ def _cross_gcc(paths, arch, src, out, log):
               "-o", out, src], log=log, env=build_env(paths))
 
 
-def _build_dir_suite(paths, core, arch, src, work, dst, log):
+def _build_dir_suite(paths, kbuild, arch, src, work, dst, log):
     """A directory of kselftest-style tests: its executable *.sh, the other
     *.sh they source, and the modules of its Kbuild built against the
     kernel. Returns the test scripts."""
@@ -373,7 +438,7 @@ def _build_dir_suite(paths, core, arch, src, work, dst, log):
     mods = []
     if (os.path.exists(os.path.join(work, "Kbuild"))
             or os.path.exists(os.path.join(work, "Makefile"))):
-        mods = _make_modules(paths, core, arch, work, log)
+        mods = _make_modules(paths, kbuild, arch, work, log)
     progs = sorted(f for f in os.listdir(work)
                    if f.endswith(".sh")
                    and os.stat(os.path.join(work, f)).st_mode & stat.S_IXUSR)
@@ -397,7 +462,7 @@ class Suite:
         self.tests = tests            # test scripts, in order
 
 
-def build_selftests(paths, tree, core, arch, extra_dir, wanted):
+def build_selftests(paths, tree, core, arch, flavour, extra_dir, wanted):
     """Build and install the selftests for one kernel.
 
     Returns (install_dir, suites). The kernel's own livepatch selftests are
@@ -405,10 +470,11 @@ def build_selftests(paths, tree, core, arch, extra_dir, wanted):
     of kselftest-style scripts (executable *.sh) and, optionally, test
     module sources with a Kbuild obj-m list.
     """
-    base = paths.selftests(core, arch)
+    base = paths.selftests(core, arch, flavour)
+    kbuild = paths.kbuild(core, arch, flavour)
     work = os.path.join(base, "build")
     inst = os.path.join(base, "install")
-    log = paths.log(f"selftests-{core}-{arch.name}")
+    log = paths.log(f"selftests-{core}-{arch.name}-{flavour.name}")
     if os.path.exists(log):
         os.unlink(log)
     ksrc = os.path.join(tree, "tools", "testing", "selftests")
@@ -431,7 +497,7 @@ def build_selftests(paths, tree, core, arch, extra_dir, wanted):
         progs = make_list(mk, "TEST_PROGS")
         if not progs:
             raise HarnessError(f"no TEST_PROGS in {lp_src}/Makefile")
-        mods = _make_modules(paths, core, arch,
+        mods = _make_modules(paths, kbuild, arch,
                              os.path.join(lp, "test_modules"), log)
         for gen in make_list(mk, "TEST_GEN_FILES"):
             _cross_gcc(paths, arch, os.path.join(lp, gen + ".c"),
@@ -459,7 +525,7 @@ def build_selftests(paths, tree, core, arch, extra_dir, wanted):
                                "directory")
         dirs.append(("extra", "extra", extra_dir))
     for name, collection, src in dirs:
-        progs = _build_dir_suite(paths, core, arch, src,
+        progs = _build_dir_suite(paths, kbuild, arch, src,
                                  os.path.join(work, collection),
                                  os.path.join(inst, collection), log)
         suites.append(Suite(name, collection, progs))

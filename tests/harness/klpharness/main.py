@@ -12,10 +12,20 @@ import unittest
 from . import arches as arches_mod
 from . import bench as bench_mod
 from . import deps, kernel, objtoolext, qemu, results, rootfs, util
+from . import flavours as flavours_mod
+from . import verdict
 from .util import HarnessError, say
 
 CORES = ("upstream", "klpcore")
-SUITES = ("upstream-livepatch", "klpcore-selftests", "extra", "objtool-ext")
+SUITES = ("upstream-livepatch", "klpcore-selftests", "extra", "objtool-ext",
+          "refusals")
+
+# Kernels that klpcore must refuse to build: (architecture, name, config
+# fragment under tests/configs/refusals/, the error the build must give).
+REFUSALS = (
+    ("x86_64", "unreliable-unwinder", "unreliable-unwinder-x86_64.config",
+     "klpcore: this kernel's stack unwinder is not reliable"),
+)
 
 
 def core_steps(paths, core, arch):
@@ -50,10 +60,11 @@ class Runner:
             pkgs.extend(a.packages)
         return pkgs
 
-    def kernel_for(self, core, arch):
-        """Extract, prepare, configure and build; returns (tree, image)."""
+    def kernel_for(self, core, arch, flavour):
+        """Extract, prepare, configure and build; returns (tree, image,
+        config), config being the final .config as a dict."""
         t = self.timer
-        tag = f"{core}/{arch.name}"
+        tag = f"{core}/{arch.name}/{flavour.name}"
         with t.stage("extract", "extracting the pristine 6.12 source",
                      quiet_below=1.0):
             kernel.extract_source(self.paths)
@@ -63,12 +74,14 @@ class Runner:
                                        core_steps(self.paths, core, arch))
         with t.stage(f"config {tag}", f"[{tag}] configuring",
                      quiet_below=2.0):
-            kernel.configure(self.paths, tree, core, arch)
+            config = kernel.configure(self.paths, tree, core, arch, flavour)
         with t.stage(f"build {tag}", f"[{tag}] building the kernel"):
-            image = kernel.build(self.paths, tree, core, arch, self.jobs)
+            image = kernel.build(self.paths, tree, core, arch, flavour,
+                                 self.jobs)
         if core == "klpcore":
-            kernel.check_klpcore_objects(self.paths.kbuild(core, arch))
-        return tree, image
+            kernel.check_klpcore_objects(
+                self.paths.kbuild(core, arch, flavour))
+        return tree, image, config
 
     def base_rootfs(self, arch):
         with self.timer.stage(f"rootfs {arch.name}",
@@ -93,13 +106,16 @@ class Runner:
 
     # make check ---------------------------------------------------------
 
-    def check_arch(self, core, arch, wanted):
+    def check_arch(self, core, arch, flavour, wanted):
         """Build, boot and test one kernel; returns summary rows."""
-        tag = f"{core}/{arch.name}"
-        out = os.path.join(self.results, f"{core}-{arch.name}")
+        tag = f"{core}/{arch.name}/{flavour.name}"
+        out = os.path.join(self.results,
+                           f"{core}-{arch.name}-{flavour.name}")
         os.makedirs(out, exist_ok=True)
-        tree, image = self.kernel_for(core, arch)
+        tree, image, config = self.kernel_for(core, arch, flavour)
+        kbuild = self.paths.kbuild(core, arch, flavour)
         version = kernel.kernel_version(self.paths)
+        release = kernel.kernel_release(kbuild)
         with open(os.path.join(out, "version"), "w") as f:
             f.write(version + "\n")
         with self.timer.stage(f"selftests {tag}",
@@ -112,14 +128,16 @@ class Runner:
                                       "klpcore-selftests")
                           if s not in build]
             inst, suites = kernel.build_selftests(
-                self.paths, tree, core, arch, self.args.extra, build)
+                self.paths, tree, core, arch, flavour, self.args.extra,
+                build)
             suites = [s for s in suites if s.name in wanted]
         pre = []
         if "objtool-ext" in wanted:
-            pre.append(self.objtool_ext_row(core, arch, inst, out))
+            pre.append(self.objtool_ext_row(core, arch, flavour, inst, out))
         if not suites:
             return pre      # nothing to run in a guest
         base = self.base_rootfs(arch)
+        guest = flavours_mod.guest_setup(flavour, arch, config, core)
 
         def fill(klp):
             shutil.copytree(inst, os.path.join(klp, "kselftest"),
@@ -127,28 +145,43 @@ class Runner:
             with open(os.path.join(klp, "suites"), "w") as f:
                 for s in suites:
                     f.write(f"{s.name} {s.collection}\n")
+            with open(os.path.join(klp, "env"), "w") as f:
+                for k, v in guest.env.items():
+                    f.write(f"{k}={v}\n")
+                for kv in self.args.guest_env:
+                    f.write(kv + "\n")
 
         initrd = self.initrd(arch, base, out, "check", fill)
-        cmd = qemu.command(arch, image, initrd, qemu.kernel_cmdline(arch))
+        cmd = qemu.command(arch, image, initrd,
+                           qemu.kernel_cmdline(arch, guest.cmdline),
+                           memory=flavour.memory, cpus=flavour.cpus,
+                           cpu=flavour.cpu_model(arch))
         with self.timer.stage(f"boot {tag}",
                               f"[{tag}] booting in QEMU and running "
                               f"{', '.join(s.name for s in suites)}"):
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
-                          self.args.timeout, self.args.idle_timeout)
+                          self.args.timeout * flavour.slow,
+                          self.args.idle_timeout * flavour.slow,
+                          echo=self.progress(tag))
         os.unlink(initrd)   # ~100 MB, rebuilt by every run
-        return pre + self.evaluate(core, arch, b, suites, out)
+        expect = verdict.Expected(
+            core=core, release=release, suites=suites,
+            kunit=kernel.kunit_suites(self.paths.repo, arch, core, config),
+            skips=self.expected_skips(arch, core, flavour),
+            boot=guest.expectations, kmemleak=flavour.kmemleak)
+        return pre + self.evaluate(core, arch, flavour, b, expect, out)
 
-    def objtool_ext_row(self, core, arch, inst, out):
+    def objtool_ext_row(self, core, arch, flavour, inst, out):
         """objtool-ext over vmlinux.o and every module of this kernel."""
-        tag = f"{core}/{arch.name}"
+        tag = f"{core}/{arch.name}/{flavour.name}"
         with self.timer.stage(f"objtool-ext {tag}",
                               f"[{tag}] objtool-ext over vmlinux.o and "
                               "the modules"):
             counts, secs, note = objtoolext.check_kernel(
-                self.paths, arch, self.paths.kbuild(core, arch), inst,
-                os.path.join(out, "objtool-ext.log"))
+                self.paths, arch, self.paths.kbuild(core, arch, flavour),
+                inst, os.path.join(out, "objtool-ext.log"))
         say(f"    {note}")
-        return self.row(core, arch, "objtool-ext", counts, secs,
+        return self.row(core, arch, flavour, "objtool-ext", counts, secs,
                         note if counts.failed else "")
 
     def objtool_ext_tests(self, archs):
@@ -164,63 +197,114 @@ class Runner:
         if counts.failed:
             say(f"    failures: see "
                 f"{os.path.join(self.results, 'objtool-ext-tests.log')}")
-        return {"core": self.args.core, "arch": "host",
+        return {"core": self.args.core, "arch": "host", "flavour": "-",
                 "suite": "objtool-ext-tests", "passed": counts.passed,
                 "failed": counts.failed, "skipped": counts.skipped,
                 "seconds": secs, "note": ""}
 
-    def evaluate(self, core, arch, b, suites, out):
-        rows = []
-        ktap = []
-        for s in suites:
-            counts, secs = results.suite_counts(b.run, s.name, len(s.tests))
-            lines = b.run.suites[s.name].lines if s.name in b.run.suites \
-                else []
-            ktap.append((s.name, lines, counts))
-            rows.append(self.row(core, arch, s.name, counts, secs,
-                                 b.message if counts.failed else ""))
-        kcounts, ksecs = results.kunit_counts(b.run)
-        if kcounts.total:
-            klines = []
-            for name, suite in b.run.suites.items():
-                if name.startswith("kunit:"):
-                    klines.extend(suite.lines)
-            ktap.append(("kunit", klines, kcounts))
-            rows.append(self.row(core, arch, "kunit", kcounts, ksecs, ""))
-        if b.ok:
-            trouble = b.run.kernel_trouble()
-            kc = results.Counts(passed=0 if trouble else 1,
-                                failed=1 if trouble else 0)
-            ktap.append(("kernel-log", ["# " + t for t in trouble], kc))
-            rows.append(self.row(core, arch, "kernel-log", kc, 0.0,
-                                 trouble[0] if trouble else ""))
+    def evaluate(self, core, arch, flavour, b, expect, out):
+        """The verdict on one guest run (verdict.py): write ktap.log and
+        dmesg.log, say what failed and why, return the summary rows."""
+        tag = f"{core}/{arch.name}/{flavour.name}"
+        vrows = verdict.evaluate(b.run, b.ended, b.message, expect)
         with open(os.path.join(out, "ktap.log"), "w") as f:
-            f.write(results.ktap_log(ktap))
+            f.write(results.ktap_log([(r.suite, r.lines, r.counts)
+                                      for r in vrows]))
         with open(os.path.join(out, "dmesg.log"), "w") as f:
             f.write("\n".join(b.run.dmesg) + "\n")
         if not b.ok:
-            say(f"[{core}/{arch.name}] {b.message}")
+            say(f"[{tag}] {b.message}")
             say(f"--- last console lines ({out}/console.log) ---")
             for line in [x for x in b.run.console if x.strip()][-20:]:
                 say("  " + line)
-        for s, (_, lines, counts) in zip(suites, ktap):
-            if counts.failed:
-                say(f"[{core}/{arch.name}] {s.name}: failures:")
-                bad = [x for x in lines if x.startswith("not ok")]
-                for line in bad:
-                    say("  " + line)
-                if len(bad) < counts.failed:
-                    say(f"  {counts.failed - len(bad)} test(s) never "
-                        "reported a result")
-        t = results.totals(rows)
-        say(f"[{core}/{arch.name}] {results.closing_line(t)}")
+        for r in vrows:
+            if not r.counts.failed:
+                continue
+            say(f"[{tag}] {r.suite}: {r.note or 'failed'}")
+            for line in results.failure_context(r.lines):
+                say("  " + line)
+        rows = [self.row(core, arch, flavour, r.suite, r.counts, r.seconds,
+                         r.note if r.counts.failed else "")
+                for r in vrows]
+        say(f"[{tag}] {results.closing_line(results.totals(rows))}")
         return rows
 
     @staticmethod
-    def row(core, arch, suite, counts, secs, note):
-        return {"core": core, "arch": arch.name, "suite": suite,
+    def progress(tag):
+        """Echo of a guest's console: each test's result as it comes, so
+        that a long run is not silent."""
+        def echo(line):
+            pos = line.find(results.MARK)
+            if pos < 0:
+                return
+            body = line[pos + len(results.MARK):]
+            if body.startswith("| ok ") or body.startswith("| not ok "):
+                say(f"    [{tag}] {body[2:]}")
+            elif body.startswith("begin "):
+                say(f"    [{tag}] {body}")
+        return echo
+
+    def expected_skips(self, arch, core, flavour):
+        path = os.path.join(self.paths.repo, "tests", "expected-skips")
+        with open(path) as f:
+            try:
+                return results.parse_expected_skips(f.read(), arch.name,
+                                                    core, flavour.name)
+            except ValueError as e:
+                raise HarnessError(f"{path}: {e}")
+
+    @staticmethod
+    def row(core, arch, flavour, suite, counts, secs, note):
+        return {"core": core, "arch": arch.name, "flavour": flavour.name,
+                "suite": suite,
                 "passed": counts.passed, "failed": counts.failed,
                 "skipped": counts.skipped, "seconds": secs, "note": note}
+
+    def refusal_rows(self, archs):
+        """Kernels whose configuration klpcore must refuse: each one's
+        kernel/livepatch must fail to compile with its message."""
+        rows = []
+        for arch_name, name, frag, message in REFUSALS:
+            arch = next((a for a in archs if a.name == arch_name), None)
+            if arch is None:
+                continue
+            flavour = flavours_mod.Flavour(f"refuse-{name}", (), (arch_name,),
+                                           cpus=1)
+            start = time.monotonic()
+            counts = results.Counts()
+            note = ""
+            try:
+                with self.timer.stage(f"refusal {name}",
+                                      f"[klpcore/{arch_name}] a kernel "
+                                      f"with {name} must not build"):
+                    tree = kernel.prepare_tree(
+                        self.paths, "klpcore", arch,
+                        core_steps(self.paths, "klpcore", arch))
+                    kernel.configure(
+                        self.paths, tree, "klpcore", arch, flavour,
+                        [os.path.join(self.paths.repo, "tests", "configs",
+                                      "refusals", frag)])
+                    refused, log = kernel.refused(
+                        self.paths, tree, "klpcore", arch, flavour,
+                        "kernel/livepatch", self.jobs)
+                with open(log, errors="replace") as f:
+                    said = message in f.read()
+                if refused and said:
+                    counts.passed = 1
+                else:
+                    counts.failed = 1
+                    note = (f"{name}: " + ("refused without saying "
+                                           f"'{message}'" if refused else
+                                           "kernel/livepatch built") +
+                            f" (see {log})")
+            except HarnessError as e:
+                counts.failed = 1
+                note = f"{name}: {str(e).splitlines()[0]}"
+            if note:
+                say(f"[klpcore/{arch_name}] refusals: {note}")
+            rows.append(self.row("klpcore", arch, flavour, "refusals",
+                                 counts, time.monotonic() - start, note))
+        return rows
 
     def expected_tests(self, wanted):
         """Per suite, how many tests it has, read without building."""
@@ -248,6 +332,8 @@ class Runner:
     def check(self):
         args = self.args
         archs = arches_mod.lookup(args.arches.split())
+        runs = flavours_mod.plan(flavours_mod.lookup(args.flavour.split()),
+                                 archs)
         wanted = [s for s in args.suites.split()]
         for s in wanted:
             if s not in SUITES:
@@ -267,26 +353,29 @@ class Runner:
             except HarnessError as e:
                 util.err(f"[objtool-ext] {e}")
                 rows.append({"core": args.core, "arch": "host",
-                             "suite": "objtool-ext-tests", "passed": 0,
+                             "flavour": "-", "suite": "objtool-ext-tests", "passed": 0,
                              "failed": 1, "skipped": 0, "seconds": 0.0,
                              "note": str(e).splitlines()[0]})
-        for arch in archs:
+        for flavour, arch in runs:
+            tag = f"{args.core}/{arch.name}/{flavour.name}"
             try:
-                rows += self.check_arch(args.core, arch, wanted)
+                rows += self.check_arch(args.core, arch, flavour, wanted)
             except kernel.ArchSkipped as e:
-                say(f"[{args.core}/{arch.name}] skipped: {e}")
+                say(f"[{tag}] skipped: {e}")
                 for s, n in self.expected_tests(wanted).items():
-                    rows.append(self.row(args.core, arch, s,
+                    rows.append(self.row(args.core, arch, flavour, s,
                                          results.Counts(skipped=n), 0.0,
                                          f"skipped: {e}"))
             except HarnessError as e:
-                util.err(f"[{args.core}/{arch.name}] {e}")
+                util.err(f"[{tag}] {e}")
                 for s in wanted:
-                    rows.append(self.row(args.core, arch, s,
+                    rows.append(self.row(args.core, arch, flavour, s,
                                          results.Counts(failed=1), 0.0,
                                          str(e).splitlines()[0]))
+        if "refusals" in wanted and args.core == "klpcore":
+            rows += self.refusal_rows(archs)
         if args.harness_test:
-            rows += self.harness_test_rows(archs[0])
+            rows += self.harness_test_rows(runs)
         return self.finish(rows, start)
 
     def finish(self, rows, start):
@@ -310,21 +399,52 @@ class Runner:
     # harness self-test ----------------------------------------------------
 
     def harness_cases(self):
+        """The self-test's guest runs: (case, directory, fault, flavour,
+        exit status, texts the output must contain, (passed, failed) of
+        the suite 'extra' in summary.tsv, text the test printed that
+        console.log and ktap.log must hold). flavour None: the first of
+        the run; "debug": needs a debug kernel."""
         d = os.path.join(self.paths.repo, "tests", "harness-selftest")
-        # (case, exit status, text the output must contain, and the
-        # (passed, failed) that summary.tsv must give the suite 'extra')
+        ok, bad = (1, 0), (0, 1)
         return [
-            ("pass", 0, " passed, 0 failed, 0 skipped", (1, 0)),
-            ("fail", 1, "not ok 1 selftests: extra: test-fail.sh", (0, 1)),
-            ("hang", 1, "guest hung: no console output", (0, 1)),
-            ("panic", 1, "guest panicked: Kernel panic - not syncing: "
-             "klp-harness-selftest: panic on purpose", (0, 1)),
+            ("pass", "pass", None, None, 0, [" passed, 0 failed, "], ok,
+             "livepatch sysfs and patch_state present"),
+            ("fail", "fail", None, None, 1,
+             ["not ok 1 selftests: extra: test-fail.sh"], bad,
+             "failing on purpose"),
+            ("hang", "hang", None, None, 1,
+             ["guest hung: no console output"], bad, None),
+            ("panic", "panic", None, None, 1,
+             ["guest panicked: Kernel panic - not syncing: "
+              "klp-harness-selftest: panic on purpose"], bad, None),
+            ("panic-late", "fault", "panic-late", None, 1,
+             ["boot: clean end: ", "klp-harness-selftest: panic after "
+              "the last test"], ok, "harness fault: panic-late"),
+            ("warn", "fault", "warn", None, 1,
+             ["kernel-log: ", "WARNING: CPU"], ok, None),
+            ("lockdep", "fault", "lockdep", "debug", 1,
+             ["kernel-log: ", "possible circular locking dependency"],
+             ok, None),
+            ("timeout", "fault", "timeout", None, 1,
+             ["not ok 1 selftests: extra: test-fault.sh # TIMEOUT"], bad,
+             None),
+            ("skip", "fault", "skip", None, 1,
+             ["unexpected skip: test-fault.sh"], bad,
+             "which no list of expected skips allows"),
+            ("empty-log", "fault", "empty-log", None, 1,
+             ["kernel-log: ", "kernel log"], ok, None),
+            ("release", "fault", "release", None, 1,
+             ["boot: release", "0.0.0-not-the-built-one"], ok, None),
+            ("kunit-short", "fault", "kunit-short", None, 1,
+             ["kunit: "], ok, None),
         ], d
 
-    def harness_test_rows(self, arch):
+    def harness_test_rows(self, runs):
         """Prove that the harness turns each kind of trouble red."""
         counts = results.Counts()
         start = time.monotonic()
+        first_flavour, arch = runs[0]
+        have = {fl.name for fl, a in runs if a.name == arch.name}
         say(f"==> harness self-test: unit tests")
         suite = unittest.defaultTestLoader.discover(
             os.path.join(self.paths.repo, "tests", "harness", "tests"),
@@ -333,8 +453,15 @@ class Runner:
         counts.passed += res.testsRun - len(res.failures) - len(res.errors)
         counts.failed += len(res.failures) + len(res.errors)
         cases, d = self.harness_cases()
-        for case, want_rc, want_text, want_counts in cases:
-            say(f"==> harness self-test: a guest run that should "
+        for (case, sub, fault, flavour, want_rc, want_texts, want_counts,
+             printed) in cases:
+            flavour = flavour or first_flavour.name
+            if flavour not in have:
+                counts.skipped += 1
+                say(f"==> harness self-test: {case}: skipped, no "
+                    f"{flavour} kernel for {arch.name} in this run")
+                continue
+            say(f"==> harness self-test: a {flavour} guest run that should "
                 f"{'pass' if want_rc == 0 else 'fail'} ({case})")
             out = os.path.join(self.results, "harness-test", case)
             cmd = [sys.executable, os.path.join(self.paths.repo, "tests",
@@ -342,10 +469,15 @@ class Runner:
                    "check", "--build-dir", self.paths.o,
                    "--repo", self.paths.repo, "--results", out,
                    "--arches", arch.name, "--core", self.args.core,
-                   "--suites", "extra", "--extra", os.path.join(d, case),
+                   "--flavour", flavour,
+                   "--suites", "extra", "--extra", os.path.join(d, sub),
                    "--timeout", "300", "--idle-timeout", "45",
                    "--no-harness-test"]
-            os.makedirs(out, exist_ok=True)
+            if fault:
+                cmd += ["--guest-env", f"KLP_HARNESS_FAULT={fault}"]
+            if os.path.exists(out):
+                shutil.rmtree(out)
+            os.makedirs(out)
             log = os.path.join(out, "output.log")
             with open(log, "w") as f:
                 rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
@@ -360,33 +492,44 @@ class Runner:
                         got = (r["passed"], r["failed"])
             except (OSError, ValueError):
                 pass
-            if rc == want_rc and want_text in text and got == want_counts:
+            missing = [t for t in want_texts if t not in text]
+            if printed:
+                run_dir = os.path.join(
+                    out, f"{self.args.core}-{arch.name}-{flavour}")
+                for name in ("console.log", "ktap.log"):
+                    try:
+                        with open(os.path.join(run_dir, name)) as f:
+                            if printed not in f.read():
+                                missing.append(f"{printed} (in {name})")
+                    except OSError:
+                        missing.append(f"{printed} (no {name})")
+            if rc == want_rc and not missing and got == want_counts:
                 counts.passed += 1
                 say(f"    ok: exit {rc}, extra {got[0]} passed "
-                    f"{got[1]} failed, and '{want_text}'")
+                    f"{got[1]} failed, and {want_texts}")
             else:
                 counts.failed += 1
-                found = "found" if want_text in text else "missing"
                 say(f"    FAILED: exit {rc} (wanted {want_rc}), extra "
                     f"(passed, failed) {got} (wanted {want_counts}), "
-                    f"'{want_text}' {found}; see {log}")
-        return [self.row(self.args.core, arch, "harness", counts,
-                         time.monotonic() - start, "")]
+                    f"missing {missing}; see {log}")
+        return [self.row(self.args.core, arch, first_flavour, "harness",
+                         counts, time.monotonic() - start, "")]
 
     # make bench -----------------------------------------------------------
 
-    def bench_run(self, core, arch):
+    def bench_run(self, core, arch, flavour):
         """Build, boot and measure one kernel; returns bench rows."""
-        tag = f"{core}/{arch.name}"
-        out = os.path.join(self.results, f"bench-{core}-{arch.name}")
+        tag = f"{core}/{arch.name}/{flavour.name}"
+        out = os.path.join(self.results,
+                           f"bench-{core}-{arch.name}-{flavour.name}")
         os.makedirs(out, exist_ok=True)
-        _, image = self.kernel_for(core, arch)
+        _, image, config = self.kernel_for(core, arch, flavour)
         staging = os.path.join(out, "guest")
         if os.path.exists(staging):
             shutil.rmtree(staging)
         with self.timer.stage(f"bench build {tag}",
                               f"[{tag}] building the bench modules"):
-            bench_mod.build(self.paths, core, arch, staging)
+            bench_mod.build(self.paths, core, arch, flavour, staging)
         base = self.base_rootfs(arch)
 
         def fill(klp):
@@ -395,9 +538,14 @@ class Runner:
         initrd = self.initrd(arch, base, out, "bench", fill)
         # Under TCG the clocksource watchdog often finds the TSC skewed
         # and falls back to jiffies (4 ms steps); trust the TSC instead.
-        extra = "tsc=reliable" if arch.name == "x86_64" else ""
+        guest = flavours_mod.guest_setup(flavour, arch, config, core)
+        extra = guest.cmdline
+        if arch.name == "x86_64":
+            extra += " tsc=reliable"
         cmd = qemu.command(arch, image, initrd,
-                           qemu.kernel_cmdline(arch, extra), memory="2G")
+                           qemu.kernel_cmdline(arch, extra.strip()),
+                           memory="2G", cpus=flavour.cpus,
+                           cpu=flavour.cpu_model(arch))
         with self.timer.stage(f"bench boot {tag}",
                               f"[{tag}] booting and measuring"):
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
@@ -419,10 +567,11 @@ class Runner:
         os.makedirs(self.results, exist_ok=True)
         rows = []
         failed = False
+        flavour = flavours_mod.lookup(self.args.flavour.split()[:1])[0]
         for arch in archs:
             for core in bench_mod.CORES:
                 try:
-                    rows += self.bench_run(core, arch)
+                    rows += self.bench_run(core, arch, flavour)
                 except kernel.ArchSkipped as e:
                     say(f"[{core}/{arch.name}] skipped: {e}")
                 except HarnessError as e:
@@ -442,16 +591,18 @@ class Runner:
 
     def demo(self):
         arch = arches_mod.lookup([self.args.demo_arch])[0]
+        flavour = flavours_mod.lookup(self.args.flavour.split()[:1])[0]
         core = self.args.core
         deps.ensure(self.packages([arch]), self.paths.log("apt"))
-        out = os.path.join(self.results, f"demo-{core}-{arch.name}")
+        out = os.path.join(self.results,
+                           f"demo-{core}-{arch.name}-{flavour.name}")
         os.makedirs(out, exist_ok=True)
         try:
-            _, image = self.kernel_for(core, arch)
+            _, image, config = self.kernel_for(core, arch, flavour)
         except kernel.ArchSkipped as e:
             raise HarnessError(f"no demo on {arch.name} with the {core} "
                                f"core: {e}")
-        kbuild = self.paths.kbuild(core, arch)
+        kbuild = self.paths.kbuild(core, arch, flavour)
         sample = os.path.join(kbuild, "samples", "livepatch",
                               "livepatch-sample.ko")
         if not os.path.exists(sample):
@@ -463,7 +614,11 @@ class Runner:
             shutil.copy2(sample, os.path.join(klp, "demo"))
 
         initrd = self.initrd(arch, base, out, "demo", fill)
-        cmd = qemu.command(arch, image, initrd, qemu.kernel_cmdline(arch))
+        guest = flavours_mod.guest_setup(flavour, arch, config, core)
+        cmd = qemu.command(arch, image, initrd,
+                           qemu.kernel_cmdline(arch, guest.cmdline),
+                           memory=flavour.memory, cpus=flavour.cpus,
+                           cpu=flavour.cpu_model(arch))
         say(f"==> [{core}/{arch.name}] booting the demo guest")
 
         finished = []
@@ -497,8 +652,11 @@ def parse_args(argv):
                    help="results directory (default BUILD/results)")
     p.add_argument("--arches", default=" ".join(arches_mod.DEFAULT_ARCHES))
     p.add_argument("--core", default="klpcore", choices=CORES)
+    p.add_argument("--flavour", default=" ".join(flavours_mod.DEFAULT),
+                   help="kernel flavours (tiny, distro, debug, kcsan)")
     p.add_argument("--suites",
-                   default="upstream-livepatch klpcore-selftests objtool-ext")
+                   default="upstream-livepatch klpcore-selftests objtool-ext "
+                   "refusals")
     p.add_argument("--extra", default=None,
                    help="EXTRA_SELFTESTS directory")
     p.add_argument("--demo-arch", default="x86_64")
@@ -507,6 +665,9 @@ def parse_args(argv):
                    help="seconds a guest may run in all")
     p.add_argument("--idle-timeout", type=float, default=300.0,
                    help="seconds a guest may print nothing")
+    p.add_argument("--guest-env", action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="a variable for the guest's tests (self-test)")
     p.add_argument("--harness-test", dest="harness_test",
                    action="store_true", default=False)
     p.add_argument("--no-harness-test", dest="harness_test",

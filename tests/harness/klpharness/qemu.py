@@ -29,12 +29,25 @@ class Boot:
         return self.ended == "done"
 
 
-def command(arch, image, initrd, append, memory="1G", cpus=2):
-    return list(arch.qemu) + [
+def command(arch, image, initrd, append, memory="1G", cpus=2, cpu=None):
+    """The QEMU command line; cpu replaces the architecture's -cpu."""
+    machine = list(arch.qemu)
+    if cpu:
+        if "-cpu" in machine:
+            machine[machine.index("-cpu") + 1] = cpu
+        else:
+            machine += ["-cpu", cpu]
+    return machine + [
         "-accel", "tcg", "-m", memory, "-smp", str(cpus),
         "-display", "none", "-monitor", "none", "-serial", "stdio",
         "-no-reboot", "-kernel", image, "-initrd", initrd,
         "-append", append]
+
+
+# The kernel log must hold the whole run, from the first line of the boot
+# to the dump at its end: the harness fails a log that wrapped. Debug
+# kernels print much more than the default 128 KiB.
+LOG_BUF_LEN = "16M"
 
 
 def kernel_cmdline(arch, extra=""):
@@ -42,7 +55,7 @@ def kernel_cmdline(arch, extra=""):
     # lines; oopses and panics raise the console level themselves, and the
     # whole kernel log is dumped at the end of the run.
     args = [f"console={arch.console}", "panic=-1", "oops=panic",
-            "loglevel=1"]
+            "loglevel=1", f"log_buf_len={LOG_BUF_LEN}"]
     if extra:
         args.append(extra)
     return " ".join(args)

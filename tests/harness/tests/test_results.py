@@ -98,15 +98,17 @@ class ConsoleTest(unittest.TestCase):
             "@klp@ |     not ok 2 y\n@klp@ |     ok 3 z # SKIP\n"
             "@klp@ |         ok 1 param\n"
             "@klp@ | not ok 1 klp_shadow\n@klp@ end kunit:klp_shadow 0\n"))
-        counts, _ = results.kunit_counts(run)
+        counts, _, problems = results.kunit_counts(run)
         self.assertEqual((counts.passed, counts.failed, counts.skipped),
                          (1, 1, 1))
+        self.assertEqual(problems, [])
         # Without nested cases the suite line counts.
         run = results.parse_console(stamped(
             "@klp@ begin kunit:s\n@klp@ | 1..1\n@klp@ | ok 1 s\n"
             "@klp@ end kunit:s 0\n"))
-        counts, _ = results.kunit_counts(run)
+        counts, _, problems = results.kunit_counts(run)
         self.assertEqual(counts.passed, 1)
+        self.assertEqual(problems, [])
 
 
 class KtapTest(unittest.TestCase):
@@ -128,8 +130,9 @@ class KtapTest(unittest.TestCase):
 
 class SummaryTest(unittest.TestCase):
     def test_write_read_table(self):
-        rows = [{"core": "upstream", "arch": "x86_64", "suite": "s",
-                 "passed": 7, "failed": 0, "skipped": 0, "seconds": 61.25},
+        rows = [{"core": "upstream", "arch": "x86_64", "flavour": "debug",
+                 "suite": "s", "passed": 7, "failed": 0, "skipped": 0,
+                 "seconds": 61.25},
                 {"core": "upstream", "arch": "arm64", "suite": "s",
                  "passed": 0, "failed": 0, "skipped": 7, "seconds": 0.0,
                  "note": "skipped: no livepatch"}]
@@ -138,10 +141,12 @@ class SummaryTest(unittest.TestCase):
             results.write_summary(path, rows)
             with open(path) as f:
                 self.assertEqual(f.readline(),
-                                 "core\tarch\tsuite\tpassed\tfailed\t"
-                                 "skipped\tseconds\n")
+                                 "core\tarch\tflavour\tsuite\tpassed\t"
+                                 "failed\tskipped\tseconds\n")
             back = results.read_summary(path)
         self.assertEqual(back[0]["passed"], 7)
+        self.assertEqual(back[0]["flavour"], "debug")
+        self.assertEqual(back[1]["flavour"], "-")
         self.assertEqual(back[0]["seconds"], 61.2)
         text = results.table(rows)
         self.assertIn("skipped: no livepatch", text)
