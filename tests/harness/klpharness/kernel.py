@@ -138,12 +138,17 @@ def kunit_suites(repo, arch, core, config):
 # whole files), so the pristine tree's inodes are never modified.
 
 def mirror(src, dst):
-    """Make dst a copy of src (file or directory): copy what differs,
-    keeping modification times so that make rebuilds only that, and
-    remove what src no longer has."""
+    """Make dst a copy of src (file or directory): copy what differs and
+    remove what src no longer has. A file that is the same keeps its
+    time, so make rebuilds nothing for it; a file that changed gets the
+    time of the copy, never src's: an object built from the previous copy
+    may be newer than src's edit, and make would keep it."""
     if os.path.isfile(src):
         if not (os.path.isfile(dst) and filecmp.cmp(src, dst, shallow=False)):
-            shutil.copy2(src, dst)
+            if os.path.lexists(dst):
+                os.unlink(dst)      # a new inode: never write a hard link
+            shutil.copyfile(src, dst)
+            shutil.copymode(src, dst)
         return
     os.makedirs(dst, exist_ok=True)
     want = set(os.listdir(src))

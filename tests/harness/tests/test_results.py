@@ -154,6 +154,46 @@ class SummaryTest(unittest.TestCase):
                          "7 passed, 0 failed, 7 skipped")
 
 
+class StaleObjectTest(unittest.TestCase):
+    def test_changed_file_is_newer_than_what_was_built(self):
+        """An object built from the previous copy must not look newer than
+        a file that changed since (make would keep the stale object)."""
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "src")
+            dst = os.path.join(d, "dst")
+            os.makedirs(src)
+            with open(os.path.join(src, "a.h"), "w") as f:
+                f.write("old\n")
+            kernel.mirror(src, dst)
+            # The project's file is edited; then an object is built
+            # from the copy of the old one, at a later time.
+            with open(os.path.join(src, "a.h"), "w") as f:
+                f.write("new\n")
+            os.utime(os.path.join(src, "a.h"), (1000, 1000))
+            obj = os.path.join(d, "a.o")     # in the O= directory
+            with open(obj, "w") as f:
+                f.write("built from old\n")
+            os.utime(obj, (2000, 2000))
+            kernel.mirror(src, dst)
+            with open(os.path.join(dst, "a.h")) as f:
+                self.assertEqual(f.read(), "new\n")
+            self.assertGreater(os.path.getmtime(os.path.join(dst, "a.h")),
+                               os.path.getmtime(obj))
+
+    def test_unchanged_file_keeps_its_time(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "src")
+            dst = os.path.join(d, "dst")
+            os.makedirs(src)
+            with open(os.path.join(src, "a.c"), "w") as f:
+                f.write("same\n")
+            kernel.mirror(src, dst)
+            os.utime(os.path.join(dst, "a.c"), (1000, 1000))
+            kernel.mirror(src, dst)
+            self.assertEqual(os.path.getmtime(os.path.join(dst, "a.c")),
+                             1000)
+
+
 class KernelTest(unittest.TestCase):
     def test_make_list(self):
         mk = ("TEST_GEN_FILES := prog\nTEST_PROGS := \\\n\ta.sh \\\n"
