@@ -23,6 +23,17 @@
 #include <linux/stacktrace.h>
 
 #ifndef klp_arch_walk_reliable
+/*
+ * The kernel's walk keeps the contract only where the kernel vouches for
+ * it. Without HAVE_RELIABLE_STACKTRACE (x86_64 with the guess unwinder,
+ * or frame pointers without objtool's validation) the function exists
+ * and succeeds on stacks it has only guessed, so a task could switch
+ * while inside a function being replaced: refuse to build instead.
+ */
+#if !IS_ENABLED(CONFIG_HAVE_RELIABLE_STACKTRACE)
+#error "klpcore: this kernel's stack unwinder is not reliable (CONFIG_HAVE_RELIABLE_STACKTRACE=n); build it with a reliable one (x86_64: CONFIG_UNWINDER_ORC)"
+#endif
+
 static inline int klp_arch_walk_reliable(struct task_struct *task,
 					 klp_walk_fn fn, void *cookie)
 {

@@ -111,8 +111,18 @@ struct klp_span {
 
 struct klp_spans {
 	struct rcu_head rcu;
+	int goal;		/* the transition goal it was built for */
 	unsigned int nr;
 	struct klp_span span[];
+};
+
+/* Why a task may not switch yet (transition.c); KLP_GO: it may. */
+enum klp_hold {
+	KLP_GO,			/* nothing of the set on its stack */
+	KLP_HOLD_RUNNING,	/* on another CPU: its stack is moving */
+	KLP_HOLD_UNRELIABLE,	/* the walk could not vouch for the stack */
+	KLP_HOLD_IN_USE,	/* a function it would leave is on its stack */
+	KLP_HOLD_STALE,		/* the table seen is not the goal's (yet) */
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -121,6 +131,9 @@ void klp_restore_func(struct klp_func *func);
 struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal);
 const struct klp_span *klp_spans_find(const struct klp_spans *spans,
 				      unsigned long addr);
+enum klp_hold klp_may_leave(struct task_struct *task,
+			    const struct klp_spans *spans, int goal,
+			    const char **hit);
 bool klp_state_compatible(struct klp_patch *patch, struct klp_state *old);
 #endif
 

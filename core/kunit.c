@@ -6,7 +6,8 @@
  *                   on a real ftrace site: push, pop, no-op entries, and
  *                   which implementation each universe sees
  *   klpcore_spans   the table of code that tasks must leave, built from a
- *                   patch and searched while a stack is walked
+ *                   patch and searched while a stack is walked, and
+ *                   never used for another goal than its own
  *   klpcore_state   system state lookups and compatibility
  *   klpcore_shadow  shadow variables
  */
@@ -222,9 +223,40 @@ static void klp_spans_build_test(struct kunit *test)
 	mutex_unlock(&klp_mutex);
 }
 
+/*
+ * A switch point that sees the flag and the goal of a new transition
+ * with the table of the one before (a reverse publishes a new table and
+ * sets the flags again) must not switch the task by the old table.
+ */
+static void klp_spans_stale_test(struct kunit *test)
+{
+	struct klp_patch patch = { };
+	enum klp_hold stale, fresh, none;
+	const char *hit = NULL;
+	struct klp_spans *s;
+
+	INIT_LIST_HEAD(&patch.obj_list);
+	s = klp_spans_build(&patch, KLP_TRANSITION_PATCHED);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->goal, KLP_TRANSITION_PATCHED);
+
+	/* Checks need what the switch points have: preemption off. */
+	preempt_disable();
+	stale = klp_may_leave(current, s, KLP_TRANSITION_UNPATCHED, &hit);
+	fresh = klp_may_leave(current, s, KLP_TRANSITION_PATCHED, &hit);
+	none = klp_may_leave(current, NULL, KLP_TRANSITION_PATCHED, &hit);
+	preempt_enable();
+
+	KUNIT_EXPECT_EQ(test, stale, KLP_HOLD_STALE);
+	KUNIT_EXPECT_NE(test, fresh, KLP_HOLD_STALE);
+	KUNIT_EXPECT_EQ(test, none, KLP_HOLD_UNRELIABLE);
+	kvfree(s);
+}
+
 static struct kunit_case klp_spans_cases[] = {
 	KUNIT_CASE(klp_spans_find_test),
 	KUNIT_CASE(klp_spans_build_test),
+	KUNIT_CASE(klp_spans_stale_test),
 	{}
 };
 

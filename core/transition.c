@@ -30,6 +30,12 @@
  *      func->transition, then smp_wmb(), then the functions become
  *      visible (pushed) or tasks get TIF_PATCH_PENDING.
  *      Partner: the first smp_rmb() in klp_ftrace_handler().
+ *  (D) klp_transition_start(): the table of code to leave (klp_leaving,
+ *      published by klp_transition_refresh()), then smp_wmb(), then
+ *      TIF_PATCH_PENDING. Partner: the smp_rmb() in
+ *      __klp_sched_try_switch(), between the flag and the table. A table
+ *      seen anyway with another goal (it carries its own) holds the task
+ *      (KLP_HOLD_STALE) instead of switching it by the wrong code.
  */
 
 #define pr_fmt(fmt) "livepatch: " fmt
@@ -139,6 +145,7 @@ struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal)
 	spans = kvzalloc(struct_size(spans, span, nr), GFP_KERNEL);
 	if (!spans)
 		return NULL;
+	spans->goal = goal;
 
 	list_for_each_entry(obj, &patch->obj_list, node) {
 		if (!obj->patched)
@@ -194,13 +201,6 @@ const struct klp_span *klp_spans_find(const struct klp_spans *spans,
 
 /* Policy: may this task switch now? -------------------------------------- */
 
-enum klp_hold {
-	KLP_GO,			/* nothing of the set on its stack */
-	KLP_HOLD_RUNNING,	/* on another CPU: its stack is moving */
-	KLP_HOLD_UNRELIABLE,	/* the walk could not vouch for the stack */
-	KLP_HOLD_IN_USE,	/* a function it would leave is on its stack */
-};
-
 struct klp_walk {
 	const struct klp_spans *spans;
 	const char *hit;
@@ -223,21 +223,30 @@ static bool klp_walk_entry(void *cookie, unsigned long addr)
 }
 
 /*
- * LEAVE_PATCHED_SET: the task may switch when a reliable walk of its
- * stack finds no code that it would leave.
+ * LEAVE_PATCHED_SET: the task may switch to @goal when a reliable walk of
+ * its stack finds none of the code of @spans, the table built for @goal.
  *
  * Context: @task cannot run (task_call_func()) or is current, with
  * preemption disabled in both cases.
  */
-static enum klp_hold klp_task_may_switch(struct task_struct *task,
-					 const char **hit)
+VISIBLE_IF_KUNIT
+enum klp_hold klp_may_leave(struct task_struct *task,
+			    const struct klp_spans *spans, int goal,
+			    const char **hit)
 {
-	struct klp_walk walk = { };
+	struct klp_walk walk = { .spans = spans };
 	int ret;
 
-	walk.spans = rcu_dereference_sched(klp_leaving);
-	if (!walk.spans)
+	if (!spans)
 		return KLP_HOLD_UNRELIABLE;
+	/*
+	 * A table built for another goal lists the wrong code: after a
+	 * reverse, the functions the task would have left going the other
+	 * way. Pair (D) keeps switch points from seeing one; should one be
+	 * seen anyway, it may only delay the switch.
+	 */
+	if (spans->goal != goal)
+		return KLP_HOLD_STALE;
 
 	/* A task whose stack is gone runs no kernel code any more. */
 	if (!try_get_task_stack(task))
@@ -250,6 +259,16 @@ static enum klp_hold klp_task_may_switch(struct task_struct *task,
 		return KLP_HOLD_IN_USE;
 	}
 	return ret ? KLP_HOLD_UNRELIABLE : KLP_GO;
+}
+
+static enum klp_hold klp_task_may_switch(struct task_struct *task,
+					 const char **hit)
+{
+	/* Goal, then table: both after the flag (pairs B and D). */
+	int goal = READ_ONCE(klp_goal);
+
+	return klp_may_leave(task, rcu_dereference_sched(klp_leaving), goal,
+			     hit);
 }
 
 /* Mechanism: move the task to the goal. */
@@ -305,6 +324,10 @@ static bool klp_try_switch_task(struct task_struct *task)
 		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
 			 task->comm, task->pid, hit);
 		break;
+	case KLP_HOLD_STALE:
+		pr_debug("%s: %s:%d saw the table of another goal\n", __func__,
+			 task->comm, task->pid);
+		break;
 	}
 	return false;
 }
@@ -352,7 +375,7 @@ void __klp_sched_try_switch(void)
 	/* Switched meanwhile (we were preemptible until now)? */
 	if (!klp_patch_pending(current))
 		return;
-	/* Flag before goal; partner of pair (B). */
+	/* Flag before goal and table; partner of pairs (B) and (D). */
 	smp_rmb();
 	klp_try_switch_task(current);
 }
@@ -486,6 +509,13 @@ void klp_transition_start(void)
 		  klp_goal_word(goal));
 
 	klp_transition_refresh();
+	/*
+	 * Pair (D): the table just published before the flags that let a
+	 * switch point read it. Partner: the smp_rmb() in
+	 * __klp_sched_try_switch(). The release of the publish orders only
+	 * what came before it, not the flags after it.
+	 */
+	smp_wmb();
 	klp_visit_tasks(true, klp_visit_mark, goal);
 	klp_cond_resched_hook(true);
 	klp_rounds = 0;

@@ -2,9 +2,16 @@
 /*
  * A live patch for klp_test_target: the value becomes 2 and the sleeping
  * function returns at once.
+ *
+ * Parameter replace (default 0): an atomic replace of every installed
+ * patch instead of a patch stacked on top of them.
  */
 #include <linux/livepatch.h>
 #include <linux/module.h>
+
+static bool replace;
+module_param(replace, bool, 0400);
+MODULE_PARM_DESC(replace, "replace the installed patches (atomic replace)");
 
 static int klp_test_patched_value(void)
 {
@@ -39,6 +46,7 @@ static struct klp_patch klp_test_patch = {
 
 static int __init klp_test_patch_init(void)
 {
+	klp_test_patch.replace = replace;
 	return klp_enable_patch(&klp_test_patch);
 }
 
