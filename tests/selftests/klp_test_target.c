@@ -50,12 +50,16 @@ EXPORT_SYMBOL_GPL(klp_test_target_value);
 noinline __attribute__((__noipa__)) void klp_test_target_sleep(void)
 {
 	atomic_inc(&klp_test_sleepers);
-	/* Fake signals and wake-ups must not make the task leave early. */
+	/*
+	 * Fake signals and wake-ups must not make the task leave early, nor
+	 * spin: an interruptible wait returns at once while the fake signal
+	 * of a stalled transition is pending. An idle wait ignores signals
+	 * and is not a hung task.
+	 */
 	while (!READ_ONCE(klp_test_released) &&
 	       !((current->flags & PF_KTHREAD) && kthread_should_stop()))
-		wait_event_interruptible_timeout(klp_test_wq,
-						 READ_ONCE(klp_test_released),
-						 HZ);
+		wait_event_idle_timeout(klp_test_wq,
+					READ_ONCE(klp_test_released), HZ);
 	atomic_dec(&klp_test_sleepers);
 }
 EXPORT_SYMBOL_GPL(klp_test_target_sleep);

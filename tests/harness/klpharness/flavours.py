@@ -40,6 +40,7 @@ class Flavour:
     arches:     architectures it runs on by default (ARCHES filters them)
     preempt:    the preemption mode it boots (preempt=), where the
                 kernel has PREEMPT_DYNAMIC
+    cmdline:    other kernel arguments of its guests
     stress_cycles: cycles of klpcore's stress selftest in its guests
     memory:     the guest's memory
     cpus:       the guest's CPUs (all must come online)
@@ -54,6 +55,7 @@ class Flavour:
     fragments: tuple
     arches: tuple
     preempt: str = ""
+    cmdline: str = ""
     stress_cycles: int = 50
     memory: str = "1G"
     cpus: int = 2
@@ -87,7 +89,7 @@ def guest_setup(flavour, arch, config, core="klpcore"):
     kernel can choose it (PREEMPT_DYNAMIC); elsewhere the built-in model
     is what runs, and the log must say nothing about it.
     """
-    args = []
+    args = flavour.cmdline.split()
     expect = []
     if flavour.cpus > 1:
         expect.append(Expect(f"{flavour.cpus} CPUs online",
@@ -120,6 +122,12 @@ def guest_setup(flavour, arch, config, core="klpcore"):
 
 ALL = ("x86_64", "arm64", "ppc64le", "s390x")
 
+# A hung task or a soft lockup panics the guest: with loglevel=1 its
+# report would otherwise reach no console, and a guest the harness kills
+# as silent would take it along. watchdog_thresh=30 (a soft lockup after
+# 60 s) leaves room for a KASAN kernel under TCG.
+_LOUD_HANGS = "hung_task_panic=1 softlockup_panic=1 watchdog_thresh=30"
+
 # arm64 with PAC and BTI: "max" has both; the implementation-defined PAC
 # algorithm is much cheaper to emulate than QARMA5 and is as real to the
 # kernel (it signs and checks every return address).
@@ -139,7 +147,8 @@ FLAVOURS = {
     # and arm64 run the suites in both modes.
     "debug": Flavour("debug", ("distro", "debug"), ("x86_64", "arm64"),
                      preempt="full", memory="2G", kmemleak=True,
-                     cpu=_PAC_BTI, slow=3, stress_cycles=200),
+                     cmdline=_LOUD_HANGS, cpu=_PAC_BTI, slow=3,
+                     stress_cycles=200),
     # distro plus KCSAN with weak-memory modelling, for the memory
     # ordering claims of Documentation/design.rst. Its own command.
     "kcsan": Flavour("kcsan", ("distro", "kcsan"), ("x86_64",),

@@ -145,14 +145,25 @@ def kunit_row(run, exp):
         if name.startswith("kunit:"):
             lines.extend(suite.lines)
     lines.extend("# " + p for p in problems)
-    return Row("kunit", counts, secs, problems[0] if problems else "", lines)
+    failed = [f"{name[6:]}: {line.strip()}"
+              for name, suite in run.suites.items()
+              if name.startswith("kunit:")
+              for line in suite.lines
+              if line.lstrip().startswith("not ok ") and
+              line.startswith("    ") and not line.startswith("     ")]
+    note = (problems + failed)[0] if problems or failed else ""
+    return Row("kunit", counts, secs, note, lines)
 
 
-def kernel_log_row(run, ended):
-    """The log of the whole run: present, complete, and clean."""
+def kernel_log_row(run, ended, kmemleak=False):
+    """The log of the whole run: present, complete, and clean. With a
+    kmemleak row, kmemleak's own lines are that row's to judge: the scan
+    that forgives the boot's leaks also logs them."""
     if run.dmesg:
         problems = results.log_completeness(run.dmesg)
-        trouble = results.kernel_trouble(run.dmesg)
+        trouble = results.kernel_trouble(
+            [line for line in run.dmesg
+             if not (kmemleak and "kmemleak: " in line)])
     else:
         # No dump: the guest died first. What the console caught of the
         # kernel still says why.
@@ -188,7 +199,7 @@ def evaluate(run, ended, message, exp):
     k = kunit_row(run, exp)
     if k:
         rows.append(k)
-    rows.append(kernel_log_row(run, ended))
+    rows.append(kernel_log_row(run, ended, exp.kmemleak))
     if exp.kmemleak:
         rows.append(kmemleak_row(run, ended))
     return rows

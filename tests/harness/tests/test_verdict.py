@@ -119,6 +119,13 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual((rows["kunit"].counts.passed,
                           rows["kunit"].counts.failed), (1, 1))
 
+    def test_failing_kunit_case_is_named(self):
+        kunit = [x.replace("    ok 2", "    not ok 2") for x in KUNIT]
+        rows = judge(console(kunit=kunit))
+        self.assertEqual(red(rows), ["kunit"])
+        self.assertEqual(rows["kunit"].note,
+                         "klpcore_spans: not ok 2 klp_spans_stale_test")
+
     def test_expected_kunit_suite_missing(self):
         rows = judge(console(), expected(kunit=("klpcore_spans",
                                                 "klpcore_site")))
@@ -178,6 +185,15 @@ class VerdictTest(unittest.TestCase):
         rows = judge(console(), expected(kmemleak=True))
         self.assertEqual(red(rows), ["kmemleak"])
         self.assertIn("did not scan", rows["kmemleak"].note)
+        # The boot's leaks, logged by the scan that forgives them, are
+        # not the kernel log's to judge when the kmemleak row does.
+        booted = DMESG + ["[ 9.0] kmemleak: 3 new suspected memory leaks "
+                          "(see /sys/kernel/debug/kmemleak)"]
+        clean = console(dmesg=booted).replace(
+            "@klp@ done", "@klp@ begin kmemleak\n@klp@ end kmemleak 0\n"
+            "@klp@ done")
+        self.assertEqual(red(judge(clean, expected(kmemleak=True))), [])
+        self.assertEqual(red(judge(console(dmesg=booted))), ["kernel-log"])
         clean = console().replace(
             "@klp@ done", "@klp@ begin kmemleak\n@klp@ end kmemleak 0\n"
             "@klp@ done")
