@@ -92,4 +92,4 @@ objtool-ext-test: objtool-ext
 # checkpatch --strict, kernel-doc, sparse and W=1 over klpcore's kernel
 # code (needs a klpcore tree, prepared by make check CORE=klpcore).
 lint:
-	@tests/lint.sh "$(O)" "$(firstword $(ARCHES))"
+	@tests/lint.sh "$(O)" "$(firstword $(ARCHES))" "$(firstword $(FLAVOUR))"

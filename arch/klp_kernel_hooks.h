@@ -31,7 +31,8 @@
  * while inside a function being replaced: refuse to build instead.
  */
 #if !IS_ENABLED(CONFIG_HAVE_RELIABLE_STACKTRACE)
-#error "klpcore: this kernel's stack unwinder is not reliable (CONFIG_HAVE_RELIABLE_STACKTRACE=n); build it with a reliable one (x86_64: CONFIG_UNWINDER_ORC)"
+#error "klpcore: this kernel's stack unwinder is not reliable" \
+	" (CONFIG_HAVE_RELIABLE_STACKTRACE=n; x86_64: use CONFIG_UNWINDER_ORC)"
 #endif
 
 static inline int klp_arch_walk_reliable(struct task_struct *task,

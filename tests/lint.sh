@@ -4,18 +4,21 @@
 # The checks the kernel community runs on itself, over klpcore's kernel
 # code: checkpatch (--strict), kernel-doc, and a W=1 C=1 (sparse) build of
 # kernel/livepatch in the prepared klpcore tree of one architecture.
-# Usage: tests/lint.sh BUILD_DIR [ARCH]   (after make check has prepared it)
+# Usage: tests/lint.sh BUILD_DIR [ARCH [FLAVOUR]]   (after make check has
+# prepared that kernel; FLAVOUR defaults to distro)
 set -u
 O=$(realpath "${1:-build}")
 ARCH_NAME=${2:-x86_64}
+FLAVOUR=${3:-distro}
 KSRC=$O/src/linux-source-6.12
 TREE=$O/trees/klpcore-$ARCH_NAME
-KB=$O/kernels/klpcore-$ARCH_NAME
+KB=$O/kernels/klpcore-$ARCH_NAME-$FLAVOUR
+BLOG=$O/logs/build-klpcore-$ARCH_NAME-$FLAVOUR.log
 cd "$(dirname "$0")/.." || exit 2
 status=0
 
 FILES=$(ls core/*.c core/*.h arch/*.h arch/*/*.h arch/*/*.c tests/selftests/*.c \
-	2>/dev/null)
+	tests/harness-selftest/*/*.c 2>/dev/null)
 HOST_FILES=$(ls objtool-ext/*.c objtool-ext/*.h 2>/dev/null)
 
 # Known false positives, each with its reason:
@@ -50,9 +53,9 @@ done
 
 if [ -d "$KB" ]; then
 	make -C "$TREE" O="$KB" ARCH="$(grep -m1 -o 'ARCH=[a-z0-9_]*' \
-		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
+		"$BLOG" | cut -d= -f2)" \
 		CROSS_COMPILE="$(grep -m1 -o 'CROSS_COMPILE=[^ ]*' \
-		"$O/logs/build-klpcore-$ARCH_NAME.log" | cut -d= -f2)" \
+		"$BLOG" | cut -d= -f2)" \
 		W=1 C=2 kernel/livepatch/ > "$O/logs/lint-sparse.log" 2>&1 ||
 		{ echo "lint: the W=1 C=2 build failed"; status=1; }
 	# Only klpcore's files count; sparse also runs over what the kernel
@@ -69,7 +72,7 @@ if [ -d "$KB" ]; then
 		echo "lint: sparse and W=1 over $checked files of kernel/livepatch"
 	fi
 else
-	echo "lint: no klpcore $ARCH_NAME build in $O, sparse/W=1 skipped"
+	echo "lint: no klpcore $ARCH_NAME $FLAVOUR build in $O, sparse/W=1 skipped"
 	status=1
 fi
 
