@@ -56,7 +56,7 @@ class Flavour:
     arches: tuple
     preempt: str = ""
     cmdline: str = ""
-    stress_cycles: int = 50
+    stress_cycles: int = 3
     memory: str = "1G"
     cpus: int = 2
     kmemleak: bool = False
@@ -136,7 +136,7 @@ _PAC_BTI = (("arm64", "max,pauth-impdef=on"),)
 FLAVOURS = {
     # Today's minimal kernels: uniprocessor on x86_64, -Os, no preemption
     # choice. Quick iterations only.
-    "tiny": Flavour("tiny", (), ALL, cpus=1, stress_cycles=20),
+    "tiny": Flavour("tiny", (), ALL, cpus=1, stress_cycles=3),
     # What distributions ship, kept small: SMP, PREEMPT_DYNAMIC booted in
     # the mode Debian defaults to (voluntary), -O2, kprobes, the graph
     # tracer, IBT/ORC, PAC/BTI and call ops.
@@ -144,11 +144,11 @@ FLAVOURS = {
                       preempt="voluntary", cpu=_PAC_BTI),
     # distro plus the kernel's detectors. Booted with full preemption:
     # the other mode of the same PREEMPT_DYNAMIC kernel, so that x86_64
-    # and arm64 run the suites in both modes.
-    "debug": Flavour("debug", ("distro", "debug"), ("x86_64", "arm64"),
+    # runs the suites in both modes. arm64 configures too but has not
+    # been booted yet: by hand only (FLAVOUR=debug ARCHES=arm64).
+    "debug": Flavour("debug", ("distro", "debug"), ("x86_64",),
                      preempt="full", memory="2G", kmemleak=True,
-                     cmdline=_LOUD_HANGS, cpu=_PAC_BTI, slow=3,
-                     stress_cycles=200),
+                     cmdline=_LOUD_HANGS, cpu=_PAC_BTI, slow=3),
     # distro plus KCSAN with weak-memory modelling, for the memory
     # ordering claims of Documentation/design.rst. Its own command.
     "kcsan": Flavour("kcsan", ("distro", "kcsan"), ("x86_64",),

@@ -77,16 +77,27 @@ _INIT_EXIT = "Kernel panic - not syncing: Attempted to kill init!"
 
 
 def after_end(console):
-    """What went wrong after "@klp@ done", if anything: the guest may then
-    only panic because init exited. Another panic, or any kernel report
-    before that one, is a problem (returned as its line)."""
-    done = None
+    """What went wrong after the guest's last result, if anything: the
+    guest may then only panic because init exited after "@klp@ done". The
+    kernel prints that panic straight to the console, so it may come out
+    before the "done" that init wrote just before it. Another panic, or
+    any kernel report before init's, is a problem (returned as its line).
+    """
+    last = None
+    done = False
     for i, line in enumerate(console):
-        if results.MARK + "done" in line:
-            done = i
-    if done is None:
+        pos = line.find(results.MARK)
+        if pos < 0:
+            continue
+        if line[pos + len(results.MARK):].startswith("done"):
+            done = True
+        else:
+            last = i
+    if not done:
         return None
-    for line in console[done + 1:]:
+    for line in console[(last if last is not None else -1) + 1:]:
+        if results.MARK in line:
+            continue
         if _INIT_EXIT in line:
             return None
         if results.kernel_trouble([line]):

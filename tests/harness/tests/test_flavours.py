@@ -16,14 +16,14 @@ class PlanTest(unittest.TestCase):
                              arches.lookup(arches.DEFAULT_ARCHES))
         got = [(f.name, a.name) for f, a in runs]
         self.assertEqual(got, [("distro", "x86_64"), ("debug", "x86_64"),
-                               ("distro", "arm64"), ("debug", "arm64"),
+                               ("distro", "arm64"),
                                ("distro", "ppc64le"), ("distro", "s390x")])
 
     def test_arches_filter_flavours(self):
         runs = flavours.plan(flavours.lookup(["debug"]),
-                             arches.lookup(["ppc64le", "arm64"]))
+                             arches.lookup(["ppc64le", "x86_64"]))
         self.assertEqual([(f.name, a.name) for f, a in runs],
-                         [("debug", "arm64")])
+                         [("debug", "x86_64")])
 
     def test_no_run_is_an_error(self):
         with self.assertRaises(ValueError) as e:

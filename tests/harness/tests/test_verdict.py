@@ -97,6 +97,12 @@ class VerdictTest(unittest.TestCase):
     def test_init_exit_is_the_clean_end(self):
         self.assertIsNone(verdict.after_end(
             ["@klp@ done"] + INIT_EXIT))
+        # The kernel's panic line may overtake init's last line.
+        self.assertIsNone(verdict.after_end(
+            ["@klp@ dmesg| x", INIT_EXIT[0], "@klp@ done"] + INIT_EXIT[1:]))
+        self.assertEqual(verdict.after_end(
+            ["@klp@ dmesg| x", "[ 9.0] Oops: 0002 [#1] SMP", "@klp@ done"]
+            + INIT_EXIT), "[ 9.0] Oops: 0002 [#1] SMP")
 
     def test_warning_in_the_middle(self):
         dmesg = DMESG + ["[    5.0] WARNING: CPU: 1 PID: 70 at foo.c:1 f+0x1"]
