@@ -35,10 +35,11 @@
 # first), up to the first one whose outcome depends on timing (a second
 # reverse that comes too late).
 #
-# Open question: under this load one transition of the x86_64 distro
-# guest (single-threaded TCG) takes about 27 s, where the same transition
-# without the load takes well under a second, and no straggler is
-# signalled; the harness therefore runs only a few cycles per flavour.
+# Open question: under this load one transition of the x86_64 guests
+# takes 14-30 s (they run single-threaded TCG, where the CPU hogs hold
+# their vCPUs), where arm64's multi-threaded guest needs 0.3-0.7 s; no
+# straggler is signalled. The harness runs only a few cycles per flavour
+# until that is understood.
 . ./lib.sh
 
 shopt -s nullglob
