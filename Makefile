@@ -76,7 +76,7 @@ harness-unit:
 	@cd tests/harness && python3 -m unittest discover -s tests -t .
 
 help:
-	@sed -n '3,26p' Makefile
+	@sed -n '3,22p' Makefile
 
 # The frame-metadata validator (needs libelf-dev and libcapstone-dev,
 # which make deps installs).
