@@ -162,6 +162,13 @@ class VerdictTest(unittest.TestCase):
         self.assertIn("kernel-log", red(rows))
         self.assertIn("wrapped", rows["kernel-log"].note)
 
+    def test_s390_banner_is_not_at_zero(self):
+        dmesg = ["[    1.033586] Linux version 6.12.117 (klpcore@harness)"]
+        rows = judge(console(dmesg=dmesg + DMESG[1:]))
+        self.assertNotIn("kernel-log", red(rows))
+        rows = judge(console(dmesg=["[    1.033586] setup: late"] + DMESG))
+        self.assertIn("kernel-log", red(rows))
+
     def test_release_mismatch(self):
         rows = judge(console(booted="6.12.999 x86_64"))
         self.assertEqual(red(rows), ["boot"])
