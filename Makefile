@@ -18,6 +18,8 @@
 #                          runs on its own architectures among ARCHES
 #   EXTRA_SELFTESTS=DIR    also run a directory of kselftest-style tests
 #   DEMO_ARCH=x86_64       architecture of make demo
+#   STRESS_CYCLES=N        cycles of the stress selftest (default: per
+#                          flavour); time limits grow to fit them
 #   HARNESS_TEST=1         end make check with the harness's own self-test
 #   BOOT_TIMEOUT=1500      seconds a guest may run; IDLE_TIMEOUT=300 silent
 
@@ -36,6 +38,9 @@ COMMON := --build-dir "$(O)" --core "$(CORE)" \
 
 ifeq ($(HARNESS_TEST),1)
   CHECK_FLAGS += --harness-test
+endif
+ifneq ($(STRESS_CYCLES),)
+  CHECK_FLAGS += --stress-cycles "$(STRESS_CYCLES)"
 endif
 ifneq ($(EXTRA_SELFTESTS),)
   CHECK_FLAGS += --extra "$(EXTRA_SELFTESTS)"

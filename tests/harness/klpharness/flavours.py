@@ -82,12 +82,28 @@ class GuestSetup:
     expectations: list
 
 
-def guest_setup(flavour, arch, config, core="klpcore"):
+# The kselftest runner's limit per test (tests/selftests/settings), and
+# what one stress cycle may take on a distro guest at worst (x86_64 under
+# single-threaded TCG: up to 30 s), times the flavour's slowness.
+SELFTEST_TIMEOUT = 1200
+STRESS_CYCLE_SECS = 30
+
+
+def stress_extra_secs(flavour, cycles):
+    """Seconds that cycles stress cycles may need beyond the runner's
+    usual limit per test (0 when they fit in it)."""
+    return max(0, cycles * STRESS_CYCLE_SECS * flavour.slow
+               - SELFTEST_TIMEOUT)
+
+
+def guest_setup(flavour, arch, config, core="klpcore", stress_cycles=None):
     """The command line, test environment and boot facts of a guest.
 
     The preemption mode is chosen on the command line only where the
     kernel can choose it (PREEMPT_DYNAMIC); elsewhere the built-in model
-    is what runs, and the log must say nothing about it.
+    is what runs, and the log must say nothing about it. stress_cycles
+    replaces the flavour's number of stress cycles; the runner's limit
+    per test grows to what they may take.
     """
     args = flavour.cmdline.split()
     expect = []
@@ -114,9 +130,13 @@ def guest_setup(flavour, arch, config, core="klpcore"):
                              r"initialized"))
     if core == "klpcore":
         expect.append(Expect("the klpcore core", r"livepatch: klpcore on"))
+    cycles = flavour.stress_cycles if stress_cycles is None else stress_cycles
     env = {"KLP_CORE": core, "KLP_FLAVOUR": flavour.name,
            "KLP_KMEMLEAK": "1" if flavour.kmemleak else "0",
-           "KLP_STRESS_CYCLES": str(flavour.stress_cycles)}
+           "KLP_STRESS_CYCLES": str(cycles)}
+    extra = stress_extra_secs(flavour, cycles)
+    if extra:
+        env["KLP_SELFTEST_TIMEOUT"] = str(SELFTEST_TIMEOUT + extra)
     return GuestSetup(" ".join(args), env, expect)
 
 
@@ -144,9 +164,8 @@ FLAVOURS = {
                       preempt="voluntary", cpu=_PAC_BTI),
     # distro plus the kernel's detectors. Booted with full preemption:
     # the other mode of the same PREEMPT_DYNAMIC kernel, so that x86_64
-    # runs the suites in both modes. arm64 configures too but has not
-    # been booted yet: by hand only (FLAVOUR=debug ARCHES=arm64).
-    "debug": Flavour("debug", ("distro", "debug"), ("x86_64",),
+    # and arm64 run the suites in both modes.
+    "debug": Flavour("debug", ("distro", "debug"), ("x86_64", "arm64"),
                      preempt="full", memory="2G", kmemleak=True,
                      cmdline=_LOUD_HANGS, cpu=_PAC_BTI, slow=3),
     # distro plus KCSAN with weak-memory modelling, for the memory

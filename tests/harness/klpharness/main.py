@@ -137,7 +137,8 @@ class Runner:
         if not suites:
             return pre      # nothing to run in a guest
         base = self.base_rootfs(arch)
-        guest = flavours_mod.guest_setup(flavour, arch, config, core)
+        guest = flavours_mod.guest_setup(flavour, arch, config, core,
+                                         self.args.stress_cycles)
 
         def fill(klp):
             shutil.copytree(inst, os.path.join(klp, "kselftest"),
@@ -159,8 +160,12 @@ class Runner:
         with self.timer.stage(f"boot {tag}",
                               f"[{tag}] booting in QEMU and running "
                               f"{', '.join(s.name for s in suites)}"):
+            cycles = (flavour.stress_cycles
+                      if self.args.stress_cycles is None
+                      else self.args.stress_cycles)
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
-                          self.args.timeout * flavour.slow,
+                          self.args.timeout * flavour.slow
+                          + flavours_mod.stress_extra_secs(flavour, cycles),
                           self.args.idle_timeout * flavour.slow,
                           echo=self.progress(tag))
         os.unlink(initrd)   # ~100 MB, rebuilt by every run
@@ -551,7 +556,8 @@ class Runner:
         initrd = self.initrd(arch, base, out, "bench", fill)
         # Under TCG the clocksource watchdog often finds the TSC skewed
         # and falls back to jiffies (4 ms steps); trust the TSC instead.
-        guest = flavours_mod.guest_setup(flavour, arch, config, core)
+        guest = flavours_mod.guest_setup(flavour, arch, config, core,
+                                         self.args.stress_cycles)
         extra = guest.cmdline
         if arch.name == "x86_64":
             extra += " tsc=reliable"
@@ -627,7 +633,8 @@ class Runner:
             shutil.copy2(sample, os.path.join(klp, "demo"))
 
         initrd = self.initrd(arch, base, out, "demo", fill)
-        guest = flavours_mod.guest_setup(flavour, arch, config, core)
+        guest = flavours_mod.guest_setup(flavour, arch, config, core,
+                                         self.args.stress_cycles)
         cmd = qemu.command(arch, image, initrd,
                            qemu.kernel_cmdline(arch, guest.cmdline),
                            memory=flavour.memory, cpus=flavour.cpus,
@@ -678,6 +685,9 @@ def parse_args(argv):
                    help="seconds a guest may run in all")
     p.add_argument("--idle-timeout", type=float, default=300.0,
                    help="seconds a guest may print nothing")
+    p.add_argument("--stress-cycles", type=int, default=None,
+                   help="cycles of the stress selftest (default: the "
+                   "flavour's)")
     p.add_argument("--guest-env", action="append", default=[],
                    metavar="KEY=VALUE",
                    help="a variable for the guest's tests (self-test)")

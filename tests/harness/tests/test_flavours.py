@@ -16,7 +16,7 @@ class PlanTest(unittest.TestCase):
                              arches.lookup(arches.DEFAULT_ARCHES))
         got = [(f.name, a.name) for f, a in runs]
         self.assertEqual(got, [("distro", "x86_64"), ("debug", "x86_64"),
-                               ("distro", "arm64"),
+                               ("distro", "arm64"), ("debug", "arm64"),
                                ("distro", "ppc64le"), ("distro", "s390x")])
 
     def test_arches_filter_flavours(self):
@@ -75,6 +75,21 @@ class GuestSetupTest(unittest.TestCase):
                          ["2 CPUs online", "BTI in use"])
         self.assertEqual(g.env["KLP_CORE"], "klpcore")
         self.assertEqual(g.env["KLP_KMEMLEAK"], "1")
+
+    def test_stress_cycles_stretch_the_limits(self):
+        distro = flavours.FLAVOURS["distro"]
+        debug = flavours.FLAVOURS["debug"]
+        g = flavours.guest_setup(distro, self.PPC, {})
+        self.assertEqual(g.env["KLP_STRESS_CYCLES"],
+                         str(distro.stress_cycles))
+        self.assertNotIn("KLP_SELFTEST_TIMEOUT", g.env)
+        # 40 cycles of 30 s fit in the runner's 1200 s; 41 do not.
+        self.assertEqual(flavours.stress_extra_secs(distro, 40), 0)
+        g = flavours.guest_setup(distro, self.PPC, {}, stress_cycles=41)
+        self.assertEqual(g.env["KLP_STRESS_CYCLES"], "41")
+        self.assertEqual(g.env["KLP_SELFTEST_TIMEOUT"], "1230")
+        self.assertEqual(flavours.stress_extra_secs(debug, 1000),
+                         1000 * 30 * debug.slow - 1200)
 
     def test_one_cpu_is_not_two(self):
         fl = flavours.FLAVOURS["distro"]
