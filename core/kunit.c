@@ -385,5 +385,48 @@ static struct kunit_suite klp_shadow_suite = {
 	.test_cases = klp_shadow_cases,
 };
 
+/* Retry policy ------------------------------------------------------------- */
+
+/*
+ * The first retries come soon and twice as late each time; from the
+ * eighth on, once a second. cond_resched() becomes a switch point only
+ * after a second.
+ */
+static void klp_retry_test(struct kunit *test)
+{
+	unsigned long sum = 0;
+	unsigned int r;
+
+	KUNIT_EXPECT_EQ(test, klp_retry_delay(0), msecs_to_jiffies(10));
+	for (r = 1; r < 7; r++) {
+		KUNIT_EXPECT_GE(test, klp_retry_delay(r),
+				klp_retry_delay(r - 1));
+		KUNIT_EXPECT_EQ(test, klp_retry_delay(r),
+				msecs_to_jiffies(10 << r));
+	}
+	for (r = 0; r < 7; r++)
+		sum += klp_retry_delay(r);
+	/* The fast rounds end within 1.3 s (plus rounding up to jiffies). */
+	KUNIT_EXPECT_LE(test, sum, msecs_to_jiffies(1270) + 7);
+	for (r = 7; r < 40; r += 11) {
+		KUNIT_EXPECT_GE(test, klp_retry_delay(r), HZ / 2);
+		KUNIT_EXPECT_LE(test, klp_retry_delay(r), 2 * HZ);
+	}
+
+	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(0));
+	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(HZ - 1));
+	KUNIT_EXPECT_TRUE(test, klp_want_cond_resched_point(HZ));
+}
+
+static struct kunit_case klp_retry_cases[] = {
+	KUNIT_CASE(klp_retry_test),
+	{}
+};
+
+static struct kunit_suite klp_retry_suite = {
+	.name = "klpcore_retry",
+	.test_cases = klp_retry_cases,
+};
+
 kunit_test_suites(&klp_site_suite, &klp_spans_suite, &klp_state_suite,
-		  &klp_shadow_suite);
+		  &klp_shadow_suite, &klp_retry_suite);

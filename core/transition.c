@@ -16,7 +16,10 @@
  * walk of its stack finds none of the code it would leave. Tasks also
  * switch where they cannot be inside any patched function: on the way out
  * of the kernel (klp_update_patch_state() from the TIF hook), in the idle
- * loop, and in cond_resched() (__klp_sched_try_switch()).
+ * loop, and in cond_resched() (__klp_sched_try_switch()). The last one is
+ * armed only when a transition needs it (the policy
+ * klp_want_cond_resched_point()): arming rewrites every cond_resched()
+ * call site of the kernel, twice per transition.
  *
  * Memory ordering pairs (each barrier names its partner):
  *  (A) klp_transition_prepare(): patch_state of all tasks, then
@@ -53,8 +56,11 @@
 #include "internal.h"
 #include "klp_arch.h"
 
-/* Rounds (one a second) before and between nudges of stragglers. */
-#define KLP_NUDGE_EVERY		15
+/* Seconds a transition waits before, and between, nudges of stragglers. */
+#define KLP_NUDGE_SECS		15
+
+/* The first retry after this many ms, each next one twice as late, to 1 s. */
+#define KLP_FIRST_RETRY_MS	10
 
 /* A walk longer than this is treated as unreliable. */
 #define KLP_MAX_FRAMES		512
@@ -64,8 +70,17 @@ struct klp_patch *klp_transition_patch;
 /* The universe tasks move to; read without klp_mutex by the TIF paths. */
 static int klp_goal = KLP_TRANSITION_IDLE;
 
-/* Completed rounds of the current transition. */
+/*
+ * The current transition's failed rounds, when it started (jiffies), when
+ * its stragglers get their next nudge and whether they had one. klp_mutex.
+ */
 static unsigned int klp_rounds;
+static unsigned long klp_started;
+static unsigned long klp_next_nudge;
+static bool klp_nudged;
+
+/* cond_resched() has its switch point (klp_cond_resched_arm()). */
+static bool klp_cr_armed;
 
 /*
  * The code that a task must not be inside to switch: one span per
@@ -98,6 +113,48 @@ static void klp_cond_resched_hook(bool on)
 		static_branch_disable(&klp_sched_try_switch_key);
 }
 #endif
+
+/* Arm or disarm the switch point in cond_resched(). Context: klp_mutex. */
+static void klp_cond_resched_arm(bool on)
+{
+	if (klp_cr_armed == on)
+		return;
+	klp_cr_armed = on;
+	klp_cond_resched_hook(on);
+}
+
+/*
+ * Policy: should cond_resched() become a switch point now, after a round
+ * that left tasks behind, @waited jiffies into the transition? Only a
+ * task that stays in the kernel without sleeping needs it; every other
+ * task switches on its way out to user space, in the idle loop or by the
+ * walk of its sleeping stack, usually within milliseconds. Arming costs a
+ * rewrite of every cond_resched() call site (each a text_poke with
+ * cross-CPU syncs), and disarming as much again, so it waits a second: a
+ * transition that finishes in its first second never pays it, and a task
+ * that needs the point switches about a second later than if it were
+ * armed from the start.
+ */
+VISIBLE_IF_KUNIT bool klp_want_cond_resched_point(unsigned long waited)
+{
+	return waited >= HZ;
+}
+
+/*
+ * Policy: when to look again after round @rounds (from 0) left tasks
+ * behind. Most stragglers switch themselves moments after a round (at a
+ * tick's exit to user space, in the idle loop), so the first retries come
+ * soon: 10 ms, then twice as late each time, then once a second, batched
+ * with other timers.
+ */
+VISIBLE_IF_KUNIT unsigned long klp_retry_delay(unsigned int rounds)
+{
+	unsigned long ms = KLP_FIRST_RETRY_MS << min(rounds, 7U);
+
+	if (ms >= MSEC_PER_SEC)
+		return round_jiffies_relative(HZ);
+	return msecs_to_jiffies(ms);
+}
 
 static const char *klp_goal_word(int goal)
 {
@@ -517,8 +574,10 @@ void klp_transition_start(void)
 	 */
 	smp_wmb();
 	klp_visit_tasks(true, klp_visit_mark, goal);
-	klp_cond_resched_hook(true);
 	klp_rounds = 0;
+	klp_started = jiffies;
+	klp_next_nudge = klp_started + KLP_NUDGE_SECS * HZ;
+	klp_nudged = false;
 }
 
 /**
@@ -614,7 +673,7 @@ static void klp_visit_try_switch(struct task_struct *task, long all)
 /**
  * klp_transition_try_finish() - switch whom we can; finish if all did
  *
- * Otherwise retry in a second. Context: klp_mutex.
+ * Otherwise retry later (klp_retry_delay()). Context: klp_mutex.
  */
 void klp_transition_try_finish(void)
 {
@@ -644,19 +703,21 @@ void klp_transition_try_finish(void)
 	cpus_read_unlock();
 
 	if (!all) {
-		if (klp_rounds && !(klp_rounds % KLP_NUDGE_EVERY)) {
-			if (klp_rounds == KLP_NUDGE_EVERY)
+		if (time_after_eq(jiffies, klp_next_nudge)) {
+			if (!klp_nudged)
 				pr_notice("signaling remaining tasks\n");
+			klp_nudged = true;
 			klp_visit_tasks(false, klp_visit_nudge, 0);
+			klp_next_nudge = jiffies + KLP_NUDGE_SECS * HZ;
 		}
-		klp_rounds++;
-		/* Retry in about a second, batched with other timers. */
+		if (klp_want_cond_resched_point(jiffies - klp_started))
+			klp_cond_resched_arm(true);
 		schedule_delayed_work(&klp_retry_work,
-				      round_jiffies_relative(1 * HZ));
+				      klp_retry_delay(klp_rounds++));
 		return;
 	}
 
-	klp_cond_resched_hook(false);
+	klp_cond_resched_arm(false);
 	patch = klp_transition_patch;
 	klp_transition_finish();
 
