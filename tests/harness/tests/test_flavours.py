@@ -83,13 +83,13 @@ class GuestSetupTest(unittest.TestCase):
         self.assertEqual(g.env["KLP_STRESS_CYCLES"],
                          str(distro.stress_cycles))
         self.assertNotIn("KLP_SELFTEST_TIMEOUT", g.env)
-        # 40 cycles of 30 s fit in the runner's 1200 s; 41 do not.
-        self.assertEqual(flavours.stress_extra_secs(distro, 40), 0)
-        g = flavours.guest_setup(distro, self.PPC, {}, stress_cycles=41)
-        self.assertEqual(g.env["KLP_STRESS_CYCLES"], "41")
-        self.assertEqual(g.env["KLP_SELFTEST_TIMEOUT"], "1230")
+        # 120 cycles of 10 s fit in the runner's 1200 s; 121 do not.
+        self.assertEqual(flavours.stress_extra_secs(distro, 120), 0)
+        g = flavours.guest_setup(distro, self.PPC, {}, stress_cycles=121)
+        self.assertEqual(g.env["KLP_STRESS_CYCLES"], "121")
+        self.assertEqual(g.env["KLP_SELFTEST_TIMEOUT"], "1210")
         self.assertEqual(flavours.stress_extra_secs(debug, 1000),
-                         1000 * 30 * debug.slow - 1200)
+                         1000 * 10 * debug.slow - 1200)
 
     def test_one_cpu_is_not_two(self):
         fl = flavours.FLAVOURS["distro"]
