@@ -135,7 +135,7 @@ enum klp_hold klp_may_leave(struct task_struct *task,
 			    const struct klp_spans *spans, int goal,
 			    const char **hit);
 bool klp_state_compatible(struct klp_patch *patch, struct klp_state *old);
-bool klp_want_cond_resched_point(unsigned long waited);
+bool klp_want_cond_resched_point(unsigned long waited, bool busy);
 unsigned long klp_retry_delay(unsigned int rounds);
 #endif
 

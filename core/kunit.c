@@ -390,7 +390,7 @@ static struct kunit_suite klp_shadow_suite = {
 /*
  * The first retries come soon and twice as late each time; from the
  * eighth on, once a second. cond_resched() becomes a switch point only
- * after a second.
+ * after a second, and only for a task on a CPU.
  */
 static void klp_retry_test(struct kunit *test)
 {
@@ -413,9 +413,11 @@ static void klp_retry_test(struct kunit *test)
 		KUNIT_EXPECT_LE(test, klp_retry_delay(r), 2 * HZ);
 	}
 
-	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(0));
-	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(HZ - 1));
-	KUNIT_EXPECT_TRUE(test, klp_want_cond_resched_point(HZ));
+	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(0, true));
+	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(HZ - 1, true));
+	KUNIT_EXPECT_TRUE(test, klp_want_cond_resched_point(HZ, true));
+	/* Only sleepers left: the point would not help them. */
+	KUNIT_EXPECT_FALSE(test, klp_want_cond_resched_point(10 * HZ, false));
 }
 
 static struct kunit_case klp_retry_cases[] = {

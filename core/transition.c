@@ -90,8 +90,13 @@ static bool klp_cr_armed;
 static struct klp_spans __rcu *klp_leaving;
 
 /*
- * cond_resched() gets a switch point only while a transition runs, so
- * that CPU-bound kthreads switch too.
+ * cond_resched() gets a switch point, so that CPU-bound kthreads switch
+ * too, only while a transition that has waited a while runs. With the
+ * preempt-dynamic static call (x86) arming retargets every inline
+ * cond_resched() call site; with the static key and no PREEMPT_DYNAMIC
+ * (ppc64le, s390x) it flips a jump label at every call site; with
+ * PREEMPT_DYNAMIC's key variant (arm64) there is one site, in
+ * dynamic_cond_resched().
  */
 #if IS_ENABLED(CONFIG_PREEMPT_DYNAMIC) && IS_ENABLED(CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)
 static void klp_cond_resched_hook(bool on)
@@ -125,19 +130,24 @@ static void klp_cond_resched_arm(bool on)
 
 /*
  * Policy: should cond_resched() become a switch point now, after a round
- * that left tasks behind, @waited jiffies into the transition? Only a
- * task that stays in the kernel without sleeping needs it; every other
- * task switches on its way out to user space, in the idle loop or by the
- * walk of its sleeping stack, usually within milliseconds. Arming costs a
- * rewrite of every cond_resched() call site (each a text_poke with
- * cross-CPU syncs), and disarming as much again, so it waits a second: a
- * transition that finishes in its first second never pays it, and a task
- * that needs the point switches about a second later than if it were
- * armed from the start.
+ * that left tasks behind, @waited jiffies into the transition, @busy if
+ * one of them (idle tasks aside) was on a CPU: running, or preempted
+ * with a stack the walk cannot vouch for? Only a task that stays in the
+ * kernel without sleeping needs the point; every other task switches on
+ * its way out to user space, in the idle loop or by the walk of its
+ * sleeping stack, usually within milliseconds, and a task sleeping in
+ * the code it must leave gains nothing from it. Arming costs a
+ * rewrite of every cond_resched() call site on most architectures (each a
+ * text_poke with cross-CPU syncs), and disarming as much again, so it
+ * waits a second: a transition that finishes in its first second never
+ * pays it, and a task that needs the point switches about a second later
+ * than if it were armed from the start (the round after arming comes
+ * soon, see klp_transition_try_finish()).
  */
-VISIBLE_IF_KUNIT bool klp_want_cond_resched_point(unsigned long waited)
+VISIBLE_IF_KUNIT bool klp_want_cond_resched_point(unsigned long waited,
+						  bool busy)
 {
-	return waited >= HZ;
+	return busy && waited >= HZ;
 }
 
 /*
@@ -353,13 +363,13 @@ static int klp_check_and_switch(struct task_struct *task, void *hit)
  * Try to switch one task. The debug lines of this function are switched
  * off by the kernel's livepatch selftests by its name: keep the name.
  */
-static bool klp_try_switch_task(struct task_struct *task)
+static enum klp_hold klp_try_switch_task(struct task_struct *task)
 {
 	const char *hit = NULL;
-	int hold;
+	enum klp_hold hold;
 
 	if (READ_ONCE(task->patch_state) == READ_ONCE(klp_goal))
-		return true;
+		return KLP_GO;
 
 	if (task == current)
 		hold = klp_check_and_switch(task, &hit);
@@ -368,7 +378,7 @@ static bool klp_try_switch_task(struct task_struct *task)
 
 	switch (hold) {
 	case KLP_GO:
-		return true;
+		break;
 	case KLP_HOLD_RUNNING:
 		pr_debug("%s: %s:%d is running\n", __func__, task->comm,
 			 task->pid);
@@ -386,7 +396,7 @@ static bool klp_try_switch_task(struct task_struct *task)
 			 task->comm, task->pid);
 		break;
 	}
-	return false;
+	return hold;
 }
 
 /* The TIF switch points ------------------------------------------------------ */
@@ -664,10 +674,23 @@ static void klp_visit_nudge(struct task_struct *task, long unused)
 		set_notify_signal(task);
 }
 
-static void klp_visit_try_switch(struct task_struct *task, long all)
+/* What a round found: every task switched; one held was on a CPU. */
+struct klp_round {
+	bool all;
+	bool busy;
+};
+
+static void klp_visit_try_switch(struct task_struct *task, long arg)
 {
-	if (!klp_try_switch_task(task))
-		*(bool *)all = false;
+	struct klp_round *round = (struct klp_round *)arg;
+	enum klp_hold hold = klp_try_switch_task(task);
+
+	if (hold == KLP_GO)
+		return;
+	round->all = false;
+	/* Running, or preempted where the walk cannot vouch for its stack. */
+	if (hold == KLP_HOLD_RUNNING || hold == KLP_HOLD_UNRELIABLE)
+		round->busy = true;
 }
 
 /**
@@ -677,14 +700,15 @@ static void klp_visit_try_switch(struct task_struct *task, long all)
  */
 void klp_transition_try_finish(void)
 {
+	struct klp_round round = { .all = true };
 	struct task_struct *task;
 	struct klp_patch *patch;
-	bool all = true;
+	unsigned long delay;
 	unsigned int cpu;
 
 	WARN_ON_ONCE(klp_goal == KLP_TRANSITION_IDLE);
 
-	klp_visit_tasks(false, klp_visit_try_switch, (long)&all);
+	klp_visit_tasks(false, klp_visit_try_switch, (long)&round);
 
 	/* Idle tasks: by CPU, since an offline CPU runs nothing. */
 	cpus_read_lock();
@@ -694,15 +718,15 @@ void klp_transition_try_finish(void)
 			/* An offline CPU's idle task runs nothing. */
 			if (task->patch_state != klp_goal)
 				klp_switch_task(task);
-		} else if (!klp_try_switch_task(task)) {
-			all = false;
+		} else if (klp_try_switch_task(task) != KLP_GO) {
+			round.all = false;
 			/* Send it through the idle loop's switch point. */
 			wake_up_if_idle(cpu);
 		}
 	}
 	cpus_read_unlock();
 
-	if (!all) {
+	if (!round.all) {
 		if (time_after_eq(jiffies, klp_next_nudge)) {
 			if (!klp_nudged)
 				pr_notice("signaling remaining tasks\n");
@@ -710,10 +734,19 @@ void klp_transition_try_finish(void)
 			klp_visit_tasks(false, klp_visit_nudge, 0);
 			klp_next_nudge = jiffies + KLP_NUDGE_SECS * HZ;
 		}
-		if (klp_want_cond_resched_point(jiffies - klp_started))
+		delay = klp_retry_delay(klp_rounds++);
+		if (!klp_cr_armed &&
+		    klp_want_cond_resched_point(jiffies - klp_started,
+						round.busy)) {
 			klp_cond_resched_arm(true);
-		schedule_delayed_work(&klp_retry_work,
-				      klp_retry_delay(klp_rounds++));
+			/* Those it was armed for switch at their next call. */
+			delay = klp_retry_delay(0);
+		}
+		/*
+		 * Replaces a retry still pending from before a reverse or
+		 * from the transition before (forced to its end).
+		 */
+		mod_delayed_work(system_wq, &klp_retry_work, delay);
 		return;
 	}
 
