@@ -18,8 +18,8 @@
  * of the kernel (klp_update_patch_state() from the TIF hook), in the idle
  * loop, and in cond_resched() (__klp_sched_try_switch()). The last one is
  * armed only when a transition needs it (the policy
- * klp_want_cond_resched_point()): arming rewrites every cond_resched()
- * call site of the kernel, twice per transition.
+ * klp_want_cond_resched_point()): on most architectures arming and
+ * disarming each rewrite every cond_resched() call site of the kernel.
  *
  * Memory ordering pairs (each barrier names its partner):
  *  (A) klp_transition_prepare(): patch_state of all tasks, then

@@ -75,11 +75,13 @@ class GuestSetup:
     cmdline:       added to the kernel command line
     env:           variables for the guest's tests (/klp/env)
     expectations:  Expect facts its kernel log must show
+    extra_secs:    seconds its time limit grows by (long stress runs)
     """
 
     cmdline: str
     env: dict
     expectations: list
+    extra_secs: int = 0
 
 
 # The kselftest runner's limit per test (tests/selftests/settings), and
@@ -138,7 +140,7 @@ def guest_setup(flavour, arch, config, core="klpcore", stress_cycles=None):
     extra = stress_extra_secs(flavour, cycles)
     if extra:
         env["KLP_SELFTEST_TIMEOUT"] = str(SELFTEST_TIMEOUT + extra)
-    return GuestSetup(" ".join(args), env, expect)
+    return GuestSetup(" ".join(args), env, expect, extra)
 
 
 ALL = ("x86_64", "arm64", "ppc64le", "s390x")

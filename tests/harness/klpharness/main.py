@@ -160,12 +160,8 @@ class Runner:
         with self.timer.stage(f"boot {tag}",
                               f"[{tag}] booting in QEMU and running "
                               f"{', '.join(s.name for s in suites)}"):
-            cycles = (flavour.stress_cycles
-                      if self.args.stress_cycles is None
-                      else self.args.stress_cycles)
             b = qemu.boot(cmd, os.path.join(out, "console.log"),
-                          self.args.timeout * flavour.slow
-                          + flavours_mod.stress_extra_secs(flavour, cycles),
+                          self.args.timeout * flavour.slow + guest.extra_secs,
                           self.args.idle_timeout * flavour.slow,
                           echo=self.progress(tag))
         os.unlink(initrd)   # ~100 MB, rebuilt by every run

@@ -88,6 +88,7 @@ class GuestSetupTest(unittest.TestCase):
         g = flavours.guest_setup(distro, self.PPC, {}, stress_cycles=121)
         self.assertEqual(g.env["KLP_STRESS_CYCLES"], "121")
         self.assertEqual(g.env["KLP_SELFTEST_TIMEOUT"], "1210")
+        self.assertEqual(g.extra_secs, 10)
         self.assertEqual(flavours.stress_extra_secs(debug, 1000),
                          1000 * 10 * debug.slow - 1200)
 
