@@ -196,9 +196,10 @@ def step_klpcore(repo):
     return (f"klpcore {repo}", apply, True)
 
 
-def check_klpcore_objects(kbuild):
+def check_klpcore_objects(kbuild, flavour=None):
     """The objects built in kernel/livepatch must all come from klpcore's
-    core/ and arch/: a stale or stock object is an error."""
+    core/ and arch/: a stale or stock object is an error. With a flavour
+    that instruments klpcore, core/transition.o must call the sanitizer."""
     top = os.path.join(kbuild, "kernel", "livepatch")
     stray = []
     for dirpath, _, files in os.walk(top):
@@ -214,8 +215,15 @@ def check_klpcore_objects(kbuild):
     if stray:
         raise HarnessError("kernel/livepatch has objects that are not "
                            "klpcore's: " + " ".join(sorted(stray)))
-    if not os.path.exists(os.path.join(top, "core", "transition.o")):
+    transition = os.path.join(top, "core", "transition.o")
+    if not os.path.exists(transition):
         raise HarnessError("klpcore's core/ was not built into the kernel")
+    if flavour is not None and flavour.sanitizer:
+        calls = util.output(["nm", "-u", transition]).split()
+        if not any(c.startswith(flavour.sanitizer) for c in calls):
+            raise HarnessError(
+                f"klpcore is not instrumented in flavour {flavour.name}: "
+                f"core/transition.o calls no {flavour.sanitizer}* function")
 
 
 def step_patch(patch, log):
@@ -359,7 +367,8 @@ def build(paths, tree, core, arch, flavour, jobs):
     if os.path.exists(log):
         os.unlink(log)
     cmd = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
-           + arch.make_vars() + [arch.target, "modules"])
+           + arch.make_vars() + list(flavour.make_vars)
+           + [arch.target, "modules"])
     # Once seen here: a parallel build that lost one object. make is
     # incremental, so a second run costs little; a real error fails again.
     if util.run(cmd, log=log, env=build_env(paths), check=False) != 0:
@@ -381,7 +390,7 @@ def refused(paths, tree, core, arch, flavour, subdir, jobs):
     if os.path.exists(log):
         os.unlink(log)
     mk = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
-          + arch.make_vars())
+          + arch.make_vars() + list(flavour.make_vars))
     util.run(mk + ["prepare"], log=log, env=build_env(paths))
     rc = util.run(mk + [subdir.rstrip("/") + "/"], log=log,
                   env=build_env(paths), check=False)

@@ -80,7 +80,7 @@ class Runner:
                                  self.jobs)
         if core == "klpcore":
             kernel.check_klpcore_objects(
-                self.paths.kbuild(core, arch, flavour))
+                self.paths.kbuild(core, arch, flavour), flavour)
         return tree, image, config
 
     def base_rootfs(self, arch):

@@ -2,10 +2,11 @@
 """Unit tests of the harness's parsers: consoles, KTAP, configs, Makefiles."""
 
 import os
+import subprocess
 import tempfile
 import unittest
 
-from klpharness import kernel, qemu, results
+from klpharness import flavours, kernel, qemu, results
 
 
 def stamped(text, start=100.0):
@@ -261,6 +262,24 @@ class TreeTest(unittest.TestCase):
             open(os.path.join(top, "patch.o"), "w").close()
             with self.assertRaises(kernel.HarnessError):
                 kernel.check_klpcore_objects(kb)
+
+    def test_klpcore_instrumented(self):
+        """The kcsan flavour's check: klpcore's objects call __tsan_*."""
+        kcsan = flavours.FLAVOURS["kcsan"]
+        with tempfile.TemporaryDirectory() as kb:
+            top = os.path.join(kb, "kernel", "livepatch")
+            os.makedirs(os.path.join(top, "core"))
+            src = os.path.join(kb, "t.c")
+            with open(src, "w") as f:
+                f.write("int v;\nvoid f(void) { v++; }\n")
+            obj = os.path.join(top, "core", "transition.o")
+            subprocess.run(["gcc", "-O2", "-c", src, "-o", obj], check=True)
+            kernel.check_klpcore_objects(kb)
+            with self.assertRaises(kernel.HarnessError):
+                kernel.check_klpcore_objects(kb, kcsan)
+            subprocess.run(["gcc", "-O2", "-fsanitize=thread", "-c", src,
+                            "-o", obj], check=True)
+            kernel.check_klpcore_objects(kb, kcsan)
 
 
 if __name__ == "__main__":
