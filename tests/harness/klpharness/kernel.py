@@ -226,6 +226,17 @@ def check_klpcore_objects(kbuild, flavour=None):
                 f"core/transition.o calls no {flavour.sanitizer}* function")
 
 
+def klpcore_functions(kbuild):
+    """The names of the functions built into kernel/livepatch."""
+    obj = os.path.join(kbuild, "kernel", "livepatch", "livepatch.o")
+    names = set()
+    for line in util.output(["nm", "--defined-only", obj]).splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1] in "tT":
+            names.add(f[2])
+    return frozenset(names)
+
+
 def step_patch(patch, log):
     """Step: apply one patch file (-p1) to the tree."""
     def apply(tree):
@@ -367,8 +378,7 @@ def build(paths, tree, core, arch, flavour, jobs):
     if os.path.exists(log):
         os.unlink(log)
     cmd = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
-           + arch.make_vars() + list(flavour.make_vars)
-           + [arch.target, "modules"])
+           + arch.make_vars() + [arch.target, "modules"])
     # Once seen here: a parallel build that lost one object. make is
     # incremental, so a second run costs little; a real error fails again.
     if util.run(cmd, log=log, env=build_env(paths), check=False) != 0:
@@ -390,7 +400,7 @@ def refused(paths, tree, core, arch, flavour, subdir, jobs):
     if os.path.exists(log):
         os.unlink(log)
     mk = (["make", "-C", tree, f"O={kbuild}", f"-j{jobs}"]
-          + arch.make_vars() + list(flavour.make_vars))
+          + arch.make_vars())
     util.run(mk + ["prepare"], log=log, env=build_env(paths))
     rc = util.run(mk + [subdir.rstrip("/") + "/"], log=log,
                   env=build_env(paths), check=False)

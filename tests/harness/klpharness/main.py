@@ -169,8 +169,21 @@ class Runner:
             core=core, release=release, suites=suites,
             kunit=kernel.kunit_suites(self.paths.repo, arch, core, config),
             skips=self.expected_skips(arch, core, flavour),
-            boot=guest.expectations, kmemleak=flavour.kmemleak)
+            boot=guest.expectations, kmemleak=flavour.kmemleak,
+            kcsan_ours=self.kcsan_ours(core, arch, flavour))
         return pre + self.evaluate(core, arch, flavour, b, expect, out)
+
+    def kcsan_ours(self, core, arch, flavour):
+        """The predicate of the KCSAN reports that are klpcore's: the
+        functions of kernel/livepatch, and klp_* and test_klp* ones (the
+        test modules, the hooks); None when all count."""
+        if not flavour.kcsan_ours:
+            return None
+        names = kernel.klpcore_functions(self.paths.kbuild(core, arch,
+                                                           flavour)) \
+            if core == "klpcore" else frozenset()
+        return lambda name: (name in names or
+                             name.startswith(("klp_", "__klp_", "test_klp")))
 
     def objtool_ext_row(self, core, arch, flavour, inst, out):
         """objtool-ext over vmlinux.o and every module of this kernel."""

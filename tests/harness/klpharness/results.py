@@ -387,7 +387,27 @@ def _dmesg_message(line):
     return m.group(1), m.group(2).rstrip()
 
 
-def kernel_trouble(dmesg_lines, limit=20):
+# The title of a KCSAN report: "BUG: KCSAN: data-race in f / g" (both
+# accesses seen), or "BUG: KCSAN: data-race in f+0x1c/0x50 [mod]" (a
+# value that changed under a watchpoint: one side).
+_KCSAN_TITLE = re.compile(r"\bBUG: KCSAN: \S+ in (.+)$")
+
+
+def kcsan_functions(msg):
+    """The functions that a KCSAN report's title names, or None when msg
+    is no such title."""
+    m = _KCSAN_TITLE.search(msg)
+    if not m:
+        return None
+    names = []
+    for part in m.group(1).split(" / "):
+        words = part.split()
+        if words:
+            names.append(words[0].split("+")[0])
+    return names
+
+
+def kernel_trouble(dmesg_lines, limit=20, ours=None, set_aside=None):
     """The lines of a kernel log that report the kernel going wrong.
 
     Recognised: BUG and WARN reports, oopses and panics, lockdep's and
@@ -399,11 +419,21 @@ def kernel_trouble(dmesg_lines, limit=20):
     selftest passed", lockdep's banner and self-tests) are not trouble.
     Lines may carry dmesg's time stamps or not. Returns at most limit
     offending lines, in order.
+
+    With ours (a predicate on function names), a KCSAN report counts only
+    when its title names a function that ours accepts; the titles of the
+    others go to the list set_aside, when one is given.
     """
     out = []
     framed = False
     for line in dmesg_lines:
         _, msg = _dmesg_message(line)
+        names = kcsan_functions(msg) if ours is not None else None
+        if names is not None and not any(ours(n) for n in names):
+            if set_aside is not None:
+                set_aside.append(line)
+            framed = False
+            continue
         if _KERNEL_TROUBLE.search(msg) or \
                 (framed and _FRAMED_WARNING.match(msg)):
             out.append(line)

@@ -39,6 +39,8 @@ class Expected:
     skips:     {(suite, test): reason} skips that are expected
     boot:      flavours.Expect facts the kernel log must show
     kmemleak:  the guest scans for leaks at its end
+    kcsan_ours: None, or a predicate on function names: KCSAN reports
+               that name none it accepts are set aside, not failed
     """
 
     core: str
@@ -48,6 +50,7 @@ class Expected:
     skips: dict = dataclasses.field(default_factory=dict)
     boot: list = dataclasses.field(default_factory=list)
     kmemleak: bool = False
+    kcsan_ours: object = None
 
 
 @dataclasses.dataclass
@@ -166,25 +169,35 @@ def kunit_row(run, exp):
     return Row("kunit", counts, secs, note, lines)
 
 
-def kernel_log_row(run, ended, kmemleak=False):
+def kernel_log_row(run, ended, kmemleak=False, kcsan_ours=None):
     """The log of the whole run: present, complete, and clean. With a
     kmemleak row, kmemleak's own lines are that row's to judge: the scan
-    that forgives the boot's leaks also logs them."""
+    that forgives the boot's leaks also logs them. With kcsan_ours, the
+    KCSAN reports about other code than klpcore's are listed, not
+    failed."""
+    aside = []
     if run.dmesg:
         problems = results.log_completeness(run.dmesg)
         trouble = results.kernel_trouble(
             [line for line in run.dmesg
-             if not (kmemleak and "kmemleak: " in line)])
+             if not (kmemleak and "kmemleak: " in line)],
+            ours=kcsan_ours, set_aside=aside)
     else:
         # No dump: the guest died first. What the console caught of the
         # kernel still says why.
         problems = ["kernel log is empty" if ended == "done" else
                     "no kernel log: the guest did not reach its end"]
-        trouble = results.kernel_trouble(run.console)
+        trouble = results.kernel_trouble(run.console, ours=kcsan_ours,
+                                         set_aside=aside)
     bad = problems + trouble
     counts = results.Counts(passed=0 if bad else 1, failed=1 if bad else 0)
-    return Row("kernel-log", counts, 0.0, bad[0] if bad else "",
-               ["# " + t for t in bad])
+    note = bad[0] if bad else ""
+    if aside and not bad:
+        note = (f"{len(aside)} KCSAN reports about code other than "
+                f"klpcore's set aside")
+    return Row("kernel-log", counts, 0.0, note,
+               ["# " + t for t in bad] +
+               ["# set aside: " + a.strip() for a in aside])
 
 
 def kmemleak_row(run, ended):
@@ -210,7 +223,7 @@ def evaluate(run, ended, message, exp):
     k = kunit_row(run, exp)
     if k:
         rows.append(k)
-    rows.append(kernel_log_row(run, ended, exp.kmemleak))
+    rows.append(kernel_log_row(run, ended, exp.kmemleak, exp.kcsan_ours))
     if exp.kmemleak:
         rows.append(kmemleak_row(run, ended))
     return rows

@@ -168,6 +168,33 @@ class KernelTroubleTest(unittest.TestCase):
         self.assertEqual(results.kernel_trouble(
             ["[    0.000000] [    T0] ODEBUG: selftest passed"]), [])
 
+    def test_kcsan_reports_about_other_code_are_set_aside(self):
+        ours = lambda name: name.startswith("klp_")  # noqa: E731
+        kernel = ("[   57.357158] BUG: KCSAN: data-race in "
+                  "__hrtimer_run_queues / hrtimer_active")
+        mixed = ("[   58.000000] BUG: KCSAN: data-race in "
+                 "hrtimer_active / klp_try_switch_task")
+        one_side = ("[   59.000000] BUG: KCSAN: data-race in "
+                    "klp_test_target_sleep+0x1c/0x50 [klp_test_target]")
+        other_side = ("[   60.000000] BUG: KCSAN: data-race in "
+                      "d_alloc_parallel+0x2f/0x7a0")
+        self.assertEqual(results.kcsan_functions(kernel[15:]),
+                         ["__hrtimer_run_queues", "hrtimer_active"])
+        self.assertEqual(results.kcsan_functions(one_side[15:]),
+                         ["klp_test_target_sleep"])
+        self.assertIsNone(results.kcsan_functions("BUG: KASAN: x in y"))
+        lines = [kernel, mixed, one_side, other_side]
+        aside = []
+        self.assertEqual(results.kernel_trouble(lines, ours=ours,
+                                                set_aside=aside),
+                         [mixed, one_side])
+        self.assertEqual(aside, [kernel, other_side])
+        # Without the predicate every report counts.
+        self.assertEqual(results.kernel_trouble(lines), lines)
+        # Other detectors are never set aside.
+        kasan = "[   61.000000] BUG: KASAN: slab-out-of-bounds in foo+0x1/0x2"
+        self.assertEqual(results.kernel_trouble([kasan], ours=ours), [kasan])
+
     def test_framed_warning_is_a_report(self):
         # A lockdep-style header the explicit list does not name counts
         # below its frame of "=", and only there.
