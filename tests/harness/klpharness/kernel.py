@@ -227,10 +227,18 @@ def check_klpcore_objects(kbuild, flavour=None):
 
 
 def klpcore_functions(kbuild):
-    """The names of the functions built into kernel/livepatch."""
-    obj = os.path.join(kbuild, "kernel", "livepatch", "livepatch.o")
+    """The names of the functions built into kernel/livepatch: of every
+    object there (check_klpcore_objects() vouches that they are all
+    klpcore's; a built-in kernel keeps no livepatch.o, only a thin
+    built-in.a)."""
+    top = os.path.join(kbuild, "kernel", "livepatch")
+    objs = sorted(os.path.join(d, f) for d, _, files in os.walk(top)
+                  for f in files if f.endswith(".o"))
+    if not objs:
+        raise HarnessError(f"no objects in {top}")
     names = set()
-    for line in util.output(["nm", "--defined-only", obj]).splitlines():
+    out = util.output(["nm", "--defined-only"] + objs)
+    for line in out.splitlines():
         f = line.split()
         if len(f) == 3 and f[1] in "tT":
             names.add(f[2])

@@ -263,6 +263,26 @@ class TreeTest(unittest.TestCase):
             with self.assertRaises(kernel.HarnessError):
                 kernel.check_klpcore_objects(kb)
 
+    def test_klpcore_functions(self):
+        with tempfile.TemporaryDirectory() as kb:
+            top = os.path.join(kb, "kernel", "livepatch")
+            with self.assertRaises(kernel.HarnessError):
+                kernel.klpcore_functions(kb)
+            os.makedirs(os.path.join(top, "arch", "x86_64"))
+            for obj, fn in (("core/x.o", "klp_x"),
+                            ("arch/x86_64/y.o", "walk_y")):
+                src = os.path.join(kb, fn + ".c")
+                with open(src, "w") as f:
+                    f.write(f"int v_{fn};\nstatic int s_{fn}(void) "
+                            f"{{ return v_{fn}; }}\nint {fn}(void) "
+                            f"{{ return s_{fn}() + 1; }}\n")
+                os.makedirs(os.path.dirname(os.path.join(top, obj)),
+                            exist_ok=True)
+                subprocess.run(["gcc", "-O0", "-c", src, "-o",
+                                os.path.join(top, obj)], check=True)
+            self.assertEqual(kernel.klpcore_functions(kb),
+                             {"klp_x", "s_klp_x", "walk_y", "s_walk_y"})
+
     def test_klpcore_instrumented(self):
         """The kcsan flavour's check: klpcore's objects call __tsan_*."""
         kcsan = flavours.FLAVOURS["kcsan"]
