@@ -49,12 +49,11 @@ class Flavour:
                 (arch, model) pairs
     slow:       how many times slower than distro its guests run (the
                 time limits of a guest are multiplied by it)
-    sanitizer:  the prefix of the calls that instrumentation adds; klpcore's
-                objects must make some ("__tsan_"), or the build fails
-    kcsan_ours: a KCSAN report fails the run only when it names klpcore's
-                code (its functions, or any klp_* or test_klp* one);
-                the others are set aside and listed, and the guest's
-                tests leave KCSAN reports to the harness
+    kcsan:      a KCSAN kernel: klpcore's objects must call __tsan_*
+                (or the build fails), and a KCSAN report fails the run
+                only when it names klpcore's code (its functions, or any
+                klp_* or test_klp* one); the others are set aside and
+                listed, and the guest's tests leave KCSAN to the harness
     """
 
     name: str
@@ -68,8 +67,7 @@ class Flavour:
     kmemleak: bool = False
     cpu: tuple = ()
     slow: int = 1
-    sanitizer: str = ""
-    kcsan_ours: bool = False
+    kcsan: bool = False
 
     def cpu_model(self, arch):
         """The -cpu model of this flavour's guests on arch, or None."""
@@ -145,7 +143,7 @@ def guest_setup(flavour, arch, config, core="klpcore", stress_cycles=None):
     env = {"KLP_CORE": core, "KLP_FLAVOUR": flavour.name,
            "KLP_KMEMLEAK": "1" if flavour.kmemleak else "0",
            "KLP_STRESS_CYCLES": str(cycles)}
-    if flavour.kcsan_ours:
+    if flavour.kcsan:
         env["KLP_KCSAN_REPORTS"] = "host"
     extra = stress_extra_secs(flavour, cycles)
     if extra:
@@ -192,8 +190,7 @@ FLAVOURS = {
     # name klpcore's code count.
     "kcsan": Flavour("kcsan", ("distro", "kcsan"), ("x86_64",),
                      preempt="full", memory="2G", cpu=_PAC_BTI,
-                     stress_cycles=20, slow=3, sanitizer="__tsan_",
-                     kcsan_ours=True),
+                     stress_cycles=20, slow=3, kcsan=True),
 }
 
 DEFAULT = ("distro", "debug")

@@ -198,8 +198,8 @@ def step_klpcore(repo):
 
 def check_klpcore_objects(kbuild, flavour=None):
     """The objects built in kernel/livepatch must all come from klpcore's
-    core/ and arch/: a stale or stock object is an error. With a flavour
-    that instruments klpcore, core/transition.o must call the sanitizer."""
+    core/ and arch/: a stale or stock object is an error. In a KCSAN
+    flavour, core/transition.o must call KCSAN's __tsan_* hooks."""
     top = os.path.join(kbuild, "kernel", "livepatch")
     stray = []
     for dirpath, _, files in os.walk(top):
@@ -218,12 +218,12 @@ def check_klpcore_objects(kbuild, flavour=None):
     transition = os.path.join(top, "core", "transition.o")
     if not os.path.exists(transition):
         raise HarnessError("klpcore's core/ was not built into the kernel")
-    if flavour is not None and flavour.sanitizer:
+    if flavour is not None and flavour.kcsan:
         calls = util.output(["nm", "-u", transition]).split()
-        if not any(c.startswith(flavour.sanitizer) for c in calls):
+        if not any(c.startswith("__tsan_") for c in calls):
             raise HarnessError(
                 f"klpcore is not instrumented in flavour {flavour.name}: "
-                f"core/transition.o calls no {flavour.sanitizer}* function")
+                "core/transition.o calls no __tsan_* function")
 
 
 def klpcore_functions(kbuild):

@@ -177,13 +177,13 @@ class Runner:
         """The predicate of the KCSAN reports that are klpcore's: the
         functions of kernel/livepatch, and klp_* and test_klp* ones (the
         test modules, the hooks); None when all count."""
-        if not flavour.kcsan_ours:
+        if not flavour.kcsan:
             return None
         names = kernel.klpcore_functions(self.paths.kbuild(core, arch,
                                                            flavour)) \
             if core == "klpcore" else frozenset()
         return lambda name: (name in names or
-                             name.startswith(("klp_", "__klp_", "test_klp")))
+                             name.startswith(("klp_", "test_klp")))
 
     def objtool_ext_row(self, core, arch, flavour, inst, out):
         """objtool-ext over vmlinux.o and every module of this kernel."""
