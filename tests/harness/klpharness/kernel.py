@@ -135,7 +135,10 @@ def kunit_suites(repo, arch, core, config):
 # the name goes into the tree's stamp; an every_run step is idempotent and
 # re-applied on each run (copies of the project's files). Patched files
 # are written as new files (patch(1) does, and mirror() copies replace
-# whole files), so the pristine tree's inodes are never modified.
+# whole files), so the pristine tree's inodes are never modified. When a
+# tree is redone (its steps changed: another branch, an edited patch), a
+# file that the old steps changed and the new ones do not is given a copy
+# of its own, newer than the objects built from the changed file.
 
 def mirror(src, dst):
     """Make dst a copy of src (file or directory): copy what differs and
@@ -271,14 +274,51 @@ def prepare_tree(paths, core, arch, steps):
             if every_run:
                 apply(tree)
         return tree
+    changed = []
     if os.path.exists(tree):
+        changed = _changed_files(tree, paths.src)
         shutil.rmtree(tree)
     os.makedirs(os.path.dirname(tree), exist_ok=True)
     util.run(["cp", "-al", paths.src, tree], log=paths.log(f"tree-{core}"))
     for _, apply, _ in steps:
         apply(tree)
+    _renew_pristine(tree, paths.src, changed)
     util.write_stamp(stamp, want)
     return tree
+
+
+def _changed_files(tree, src):
+    """The files of tree that the steps replaced: those whose inode is
+    not the pristine file's (paths relative to tree)."""
+    out = []
+    for dirpath, _, files in os.walk(tree):
+        for f in files:
+            p = os.path.join(dirpath, f)
+            rel = os.path.relpath(p, tree)
+            try:
+                if os.lstat(p).st_ino != os.lstat(
+                        os.path.join(src, rel)).st_ino:
+                    out.append(rel)
+            except FileNotFoundError:
+                pass            # added by a step: gone with the old tree
+    return out
+
+
+def _renew_pristine(tree, src, rels):
+    """A file that the previous tree had changed and the new one has
+    pristine again gets a copy of its own, with the time of the copy:
+    the objects built from the changed file are newer than the pristine
+    file's time, and make would keep them."""
+    for rel in rels:
+        p = os.path.join(tree, rel)
+        try:
+            if os.lstat(p).st_ino != os.lstat(os.path.join(src, rel)).st_ino:
+                continue        # changed by a step of the new tree too
+        except FileNotFoundError:
+            continue
+        os.unlink(p)
+        shutil.copyfile(os.path.join(src, rel), p)
+        shutil.copymode(os.path.join(src, rel), p)
 
 
 # Configuration ---------------------------------------------------------------
