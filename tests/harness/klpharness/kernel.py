@@ -140,6 +140,15 @@ def kunit_suites(repo, arch, core, config):
 # file that the old steps changed and the new ones do not is given a copy
 # of its own, newer than the objects built from the changed file.
 
+def _own_copy(src, dst):
+    """Write dst as a copy of src with an inode and a time of its own:
+    never through a hard link to the pristine tree."""
+    if os.path.lexists(dst):
+        os.unlink(dst)
+    shutil.copyfile(src, dst)
+    shutil.copymode(src, dst)
+
+
 def mirror(src, dst):
     """Make dst a copy of src (file or directory): copy what differs and
     remove what src no longer has. A file that is the same keeps its
@@ -148,10 +157,7 @@ def mirror(src, dst):
     may be newer than src's edit, and make would keep it."""
     if os.path.isfile(src):
         if not (os.path.isfile(dst) and filecmp.cmp(src, dst, shallow=False)):
-            if os.path.lexists(dst):
-                os.unlink(dst)      # a new inode: never write a hard link
-            shutil.copyfile(src, dst)
-            shutil.copymode(src, dst)
+            _own_copy(src, dst)
         return
     os.makedirs(dst, exist_ok=True)
     want = set(os.listdir(src))
@@ -287,20 +293,25 @@ def prepare_tree(paths, core, arch, steps):
     return tree
 
 
+def _linked(tree, src, rel):
+    """Is tree's file rel still the pristine one (a hard link to it)?
+    None when either side has no such file."""
+    try:
+        return (os.lstat(os.path.join(tree, rel)).st_ino ==
+                os.lstat(os.path.join(src, rel)).st_ino)
+    except FileNotFoundError:
+        return None
+
+
 def _changed_files(tree, src):
-    """The files of tree that the steps replaced: those whose inode is
-    not the pristine file's (paths relative to tree)."""
+    """The files of tree that its steps replaced (paths relative to
+    tree); files that a step added go with the old tree."""
     out = []
     for dirpath, _, files in os.walk(tree):
         for f in files:
-            p = os.path.join(dirpath, f)
-            rel = os.path.relpath(p, tree)
-            try:
-                if os.lstat(p).st_ino != os.lstat(
-                        os.path.join(src, rel)).st_ino:
-                    out.append(rel)
-            except FileNotFoundError:
-                pass            # added by a step: gone with the old tree
+            rel = os.path.relpath(os.path.join(dirpath, f), tree)
+            if _linked(tree, src, rel) is False:
+                out.append(rel)
     return out
 
 
@@ -310,15 +321,8 @@ def _renew_pristine(tree, src, rels):
     the objects built from the changed file are newer than the pristine
     file's time, and make would keep them."""
     for rel in rels:
-        p = os.path.join(tree, rel)
-        try:
-            if os.lstat(p).st_ino != os.lstat(os.path.join(src, rel)).st_ino:
-                continue        # changed by a step of the new tree too
-        except FileNotFoundError:
-            continue
-        os.unlink(p)
-        shutil.copyfile(os.path.join(src, rel), p)
-        shutil.copymode(os.path.join(src, rel), p)
+        if _linked(tree, src, rel):
+            _own_copy(os.path.join(src, rel), os.path.join(tree, rel))
 
 
 # Configuration ---------------------------------------------------------------
