@@ -7,13 +7,16 @@
  * klp_mutex serializes every change of klpcore's data: the list of
  * patches, their objects and functions, the implementation stacks of the
  * patched sites, and the transition (its patch, its goal, the per-task
- * patch_state of other tasks). Four paths read without it, each argued
+ * patch_state of other tasks). Six paths read without it, each argued
  * where it is written:
  *
  *   klp_ftrace_handler()        - RCU-sched reader of a site's stack
  *   klp_update_patch_state()    - switches current (or a task that cannot
- *                                 run: fork, force) by its TIF flag
- *   __klp_sched_try_switch()    - switches current with preemption off
+ *                                 run) by its TIF flag
+ *   __klp_sched_try_switch(),
+ *   klp_exit_probe()            - switch current with preemption off
+ *   klp_proc_patch_blocker(),
+ *   klp_diag_pending()          - RCU and READ_ONCE() readers
  *   klp_shadow_*()              - own spinlock and RCU
  */
 #ifndef _KLPCORE_INTERNAL_H
@@ -56,6 +59,15 @@ static inline bool klp_obj_loaded(const struct klp_object *obj)
 	return !obj->name || obj->mod;
 }
 
+/* Why a task may not switch yet (transition.c); KLP_GO: it may. */
+enum klp_hold {
+	KLP_GO,			/* nothing of the set on its stack */
+	KLP_HOLD_RUNNING,	/* on another CPU: its stack is moving */
+	KLP_HOLD_UNRELIABLE,	/* the walk could not vouch for the stack */
+	KLP_HOLD_IN_USE,	/* a function it would leave is on its stack */
+	KLP_HOLD_STALE,		/* the table seen is not the goal's (yet) */
+};
+
 /* main.c - the life of a patch */
 void klp_release_patch(struct klp_patch *patch);
 void klp_release_replaced(struct klp_patch *keep);
@@ -95,6 +107,16 @@ void klp_transition_cancel(void);
 void klp_transition_reverse(void);
 void klp_transition_force(void);
 void klp_transition_refresh(void);
+int klp_transition_init(void);
+
+/* diag.c - what holds a transition up */
+void klp_diag_start(void);
+void klp_diag_round_begin(int goal);
+void klp_diag_record(struct task_struct *task, enum klp_hold hold,
+		     unsigned long addr);
+void klp_diag_round_end(struct klp_patch *patch, unsigned long waited);
+void klp_diag_finish(void);
+unsigned int klp_diag_pending(struct klp_patch *patch);
 
 /* state.c - system states */
 bool klp_states_compatible(struct klp_patch *patch);
@@ -116,16 +138,17 @@ struct klp_spans {
 	struct klp_span span[];
 };
 
-/* Why a task may not switch yet (transition.c); KLP_GO: it may. */
-enum klp_hold {
-	KLP_GO,			/* nothing of the set on its stack */
-	KLP_HOLD_RUNNING,	/* on another CPU: its stack is moving */
-	KLP_HOLD_UNRELIABLE,	/* the walk could not vouch for the stack */
-	KLP_HOLD_IN_USE,	/* a function it would leave is on its stack */
-	KLP_HOLD_STALE,		/* the table seen is not the goal's (yet) */
+/* What a walk found: the code to leave it hit, and the last address. */
+struct klp_hit {
+	const char *name;
+	unsigned long addr;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
+int klp_blocker_text(char *buf, size_t size, enum klp_hold hold,
+		     unsigned long addr);
+bool klp_stall_due(unsigned long waited, unsigned long last,
+		   unsigned int secs);
 int klp_redirect_func(struct klp_func *func);
 void klp_restore_func(struct klp_func *func);
 struct klp_spans *klp_spans_build(struct klp_patch *patch, int goal);
@@ -133,7 +156,7 @@ const struct klp_span *klp_spans_find(const struct klp_spans *spans,
 				      unsigned long addr);
 enum klp_hold klp_may_leave(struct task_struct *task,
 			    const struct klp_spans *spans, int goal,
-			    const char **hit);
+			    struct klp_hit *hit);
 bool klp_state_compatible(struct klp_patch *patch, struct klp_state *old);
 bool klp_want_cond_resched_point(unsigned long waited, bool busy);
 unsigned long klp_retry_delay(unsigned int rounds);

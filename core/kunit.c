@@ -10,6 +10,9 @@
  *                   never used for another goal than its own
  *   klpcore_state   system state lookups and compatibility
  *   klpcore_shadow  shadow variables
+ *   klpcore_retry   when a transition looks again, and arms cond_resched()
+ *   klpcore_diag    what a blocked task is said to wait for, where a walk
+ *                   finds the code to leave, and when a stall is logged
  */
 
 #include <kunit/test.h>
@@ -232,7 +235,7 @@ static void klp_spans_stale_test(struct kunit *test)
 {
 	struct klp_patch patch = { };
 	enum klp_hold stale, fresh, none;
-	const char *hit = NULL;
+	struct klp_hit hit;
 	struct klp_spans *s;
 
 	INIT_LIST_HEAD(&patch.obj_list);
@@ -430,5 +433,113 @@ static struct kunit_suite klp_retry_suite = {
 	.test_cases = klp_retry_cases,
 };
 
+/*
+ * Walk the current stack against a table holding only this function:
+ * the walk must stop here, naming it, with the address it found.
+ */
+static noinline enum klp_hold klp_diag_walker(struct klp_spans *s,
+					      struct klp_hit *hit)
+{
+	enum klp_hold hold;
+
+	preempt_disable();
+	hold = klp_may_leave(current, s, KLP_TRANSITION_PATCHED, hit);
+	preempt_enable();
+	return hold;
+}
+
+static void klp_diag_walk_test(struct kunit *test)
+{
+	unsigned long start = (unsigned long)klp_diag_walker, size, off;
+	char text[KSYM_SYMBOL_LEN + 32];
+	struct klp_hit hit;
+	struct klp_spans *s;
+	enum klp_hold hold;
+
+	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(start, &size,
+							    &off));
+	start -= off;
+	s = kunit_kzalloc(test, struct_size(s, span, 1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->goal = KLP_TRANSITION_PATCHED;
+	s->nr = 1;
+	s->span[0] = (struct klp_span){ start, start + size, "walker" };
+
+	hold = klp_diag_walker(s, &hit);
+	KUNIT_EXPECT_EQ(test, hold, KLP_HOLD_IN_USE);
+	KUNIT_EXPECT_STREQ(test, hit.name ?: "(none)", "walker");
+	KUNIT_EXPECT_GE(test, hit.addr, start);
+	KUNIT_EXPECT_LT(test, hit.addr, start + size);
+
+	klp_blocker_text(text, sizeof(text), hold, hit.addr);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      str_has_prefix(text, "sleeping in klp_diag_walker+0x"),
+			      "text: %s", text);
+}
+
+static void klp_diag_text_test(struct kunit *test)
+{
+	unsigned long addr = (unsigned long)klp_kunit_target;
+	char text[KSYM_SYMBOL_LEN + 32];
+	char small[8];
+	int len;
+
+	/* Not a relocation into the function (objtool: "!ENDBR"). */
+	OPTIMIZER_HIDE_VAR(addr);
+	addr += 4;
+
+	len = klp_blocker_text(text, sizeof(text), KLP_HOLD_RUNNING, 0);
+	KUNIT_EXPECT_STREQ(test, text, "running");
+	KUNIT_EXPECT_EQ(test, len, 7);
+
+	klp_blocker_text(text, sizeof(text), KLP_HOLD_IN_USE, addr);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      str_has_prefix(text, "sleeping in klp_kunit_target+0x4/0x"),
+			      "text: %s", text);
+
+	klp_blocker_text(text, sizeof(text), KLP_HOLD_UNRELIABLE, 0);
+	KUNIT_EXPECT_STREQ(test, text, "unreliable stack");
+	klp_blocker_text(text, sizeof(text), KLP_HOLD_UNRELIABLE, addr);
+	KUNIT_EXPECT_TRUE_MSG(test,
+			      str_has_prefix(text, "unreliable stack after ") &&
+			      str_has_prefix(text + 23, "klp_kunit_target+0x4/0x"),
+			      "text: %s", text);
+
+	KUNIT_EXPECT_EQ(test, klp_blocker_text(text, sizeof(text), KLP_GO, 0),
+			0);
+	KUNIT_EXPECT_STREQ(test, text, "");
+
+	/* Cut to the buffer, still terminated. */
+	len = klp_blocker_text(small, sizeof(small), KLP_HOLD_UNRELIABLE, 0);
+	KUNIT_EXPECT_EQ(test, len, 7);
+	KUNIT_EXPECT_STREQ(test, small, "unrelia");
+}
+
+static void klp_diag_stall_test(struct kunit *test)
+{
+	/* Off. */
+	KUNIT_EXPECT_FALSE(test, klp_stall_due(1000 * HZ, 0, 0));
+	/* The first report after @secs, the next after as long again. */
+	KUNIT_EXPECT_FALSE(test, klp_stall_due(10 * HZ - 1, 0, 10));
+	KUNIT_EXPECT_TRUE(test, klp_stall_due(10 * HZ, 0, 10));
+	KUNIT_EXPECT_FALSE(test, klp_stall_due(15 * HZ, 10 * HZ, 10));
+	KUNIT_EXPECT_TRUE(test, klp_stall_due(20 * HZ, 10 * HZ, 10));
+	/* A late round makes one report, not one per period missed. */
+	KUNIT_EXPECT_TRUE(test, klp_stall_due(100 * HZ, 0, 10));
+	KUNIT_EXPECT_FALSE(test, klp_stall_due(101 * HZ, 100 * HZ, 10));
+}
+
+static struct kunit_case klp_diag_cases[] = {
+	KUNIT_CASE(klp_diag_walk_test),
+	KUNIT_CASE(klp_diag_text_test),
+	KUNIT_CASE(klp_diag_stall_test),
+	{}
+};
+
+static struct kunit_suite klp_diag_suite = {
+	.name = "klpcore_diag",
+	.test_cases = klp_diag_cases,
+};
+
 kunit_test_suites(&klp_site_suite, &klp_spans_suite, &klp_state_suite,
-		  &klp_shadow_suite, &klp_retry_suite);
+		  &klp_shadow_suite, &klp_retry_suite, &klp_diag_suite);

@@ -793,10 +793,19 @@ void klp_module_going(struct module *mod)
 
 static int __init klp_init(void)
 {
+	int err;
+
 	/* /sys/kernel/livepatch */
 	klp_sysfs_root = kobject_create_and_add("livepatch", kernel_kobj);
 	if (!klp_sysfs_root)
 		return -ENOMEM;
+	err = klp_transition_init();
+	if (err) {
+		pr_err("cannot watch exiting tasks: %d\n", err);
+		kobject_put(klp_sysfs_root);
+		klp_sysfs_root = NULL;
+		return err;
+	}
 	pr_info("klpcore on %s; exit-to-user switch point: %s\n",
 		KLP_ARCH_NAME, KLP_ARCH_EXIT_HOOK);
 	return 0;

@@ -9,6 +9,10 @@
  *   /sys/kernel/livepatch/<patch>/force            w   1 completes a
  *                                                      transition by force
  *   /sys/kernel/livepatch/<patch>/replace          r   atomic replace patch
+ *   /sys/kernel/livepatch/<patch>/pending_tasks    r   tasks not yet switched
+ *                                                      at the last check
+ *                                                      (klpcore; 0 outside
+ *                                                      a transition)
  *   /sys/kernel/livepatch/<patch>/<object>/patched r   object is patched
  *   /sys/kernel/livepatch/<patch>/<object>/<function,sympos>/
  */
@@ -97,16 +101,24 @@ static ssize_t replace_show(struct kobject *kobj, struct kobj_attribute *a,
 	return sysfs_emit(page, "%d\n", to_patch(kobj)->replace);
 }
 
+static ssize_t pending_tasks_show(struct kobject *kobj,
+				  struct kobj_attribute *a, char *page)
+{
+	return sysfs_emit(page, "%u\n", klp_diag_pending(to_patch(kobj)));
+}
+
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute transition_attr = __ATTR_RO(transition);
 static struct kobj_attribute force_attr = __ATTR_WO(force);
 static struct kobj_attribute replace_attr = __ATTR_RO(replace);
+static struct kobj_attribute pending_tasks_attr = __ATTR_RO(pending_tasks);
 
 static struct attribute *patch_dir_attrs[] = {
 	&enabled_attr.attr,
 	&transition_attr.attr,
 	&force_attr.attr,
 	&replace_attr.attr,
+	&pending_tasks_attr.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(patch_dir);

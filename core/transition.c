@@ -16,7 +16,8 @@
  * walk of its stack finds none of the code it would leave. Tasks also
  * switch where they cannot be inside any patched function: on the way out
  * of the kernel (klp_update_patch_state() from the TIF hook), in the idle
- * loop, and in cond_resched() (__klp_sched_try_switch()). The last one is
+ * loop, and, after the same stack check, in do_exit() (klp_exit_probe())
+ * and in cond_resched() (__klp_sched_try_switch()). The last one is
  * armed only when a transition needs it (the policy
  * klp_want_cond_resched_point()): on most architectures arming and
  * disarming each rewrite every cond_resched() call site of the kernel.
@@ -39,12 +40,37 @@
  *      __klp_sched_try_switch(), between the flag and the table. A table
  *      seen anyway with another goal (it carries its own) holds the task
  *      (KLP_HOLD_STALE) instead of switching it by the wrong code.
+ *  (E) klp_drop_flag(): the switched task's patch_state, then the
+ *      fully ordered atomic_dec_and_test() of klp_flagged, then the kick.
+ *      Partner: the workqueue's own ordering between queueing the round
+ *      and running it, so the round kicked by the last switch sees it.
+ *  (F) klp_mark(): klp_flagged counts a task before its flag is set, so
+ *      a task that switches at once never takes the count below the
+ *      number of flags still set. Partner: the atomic_dec_and_test() of
+ *      klp_drop_flag().
+ *  (G) klp_mark(): the flag set (fully ordered test_and_set), then a
+ *      read of PF_EXITING; klp_exit_probe(): PF_EXITING set by
+ *      exit_signals(), then the fully ordered test_and_clear of the flag.
+ *      Either the marker sees PF_EXITING and takes its flag back, or the
+ *      exiting task sees the flag and drops it: no flag outlives its
+ *      task's last switch point, and none leaks from the count.
+ *
+ * Completion is event-driven: klp_flagged counts the flags set. The
+ * switch points (exit to user space, idle, cond_resched(), exit) drop
+ * a task's flag as they switch it; the one that drops the last flag
+ * queues the round at once (klp_kick(), through an irq_work, since a
+ * switch point may run under any lock). The round decides, never the
+ * count: it is only the reason to look now rather than at the next
+ * retry. A child starts unflagged, in its parent's universe; the next
+ * round marks it if it needs to (a flag counted in copy_process() would
+ * leak when the fork fails after klp_copy_process()).
  */
 
 #define pr_fmt(fmt) "livepatch: " fmt
 
 #include <kunit/visibility.h>
 #include <linux/cpu.h>
+#include <linux/irq_work.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
@@ -52,6 +78,7 @@
 #include <linux/sort.h>
 #include <linux/static_call.h>
 #include <linux/workqueue.h>
+#include <trace/events/sched.h>
 
 #include "internal.h"
 #include "klp_arch.h"
@@ -78,6 +105,9 @@ static unsigned int klp_rounds;
 static unsigned long klp_started;
 static unsigned long klp_next_nudge;
 static bool klp_nudged;
+
+/* Flags set by this transition: pairs (E), (F), (G). */
+static atomic_t klp_flagged = ATOMIC_INIT(0);
 
 /* cond_resched() has its switch point (klp_cond_resched_arm()). */
 static bool klp_cr_armed;
@@ -186,6 +216,60 @@ static void klp_sync_cpus(void)
 	schedule_on_each_cpu(klp_nop_work);
 }
 
+/* Flags, their count and the kick ------------------------------------------ */
+
+static void klp_retry_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
+
+/* Run the round now: pulls a pending retry forward. Any context. */
+static void klp_kick_fn(struct irq_work *work)
+{
+	mod_delayed_work(system_wq, &klp_retry_work, 0);
+}
+
+static DEFINE_IRQ_WORK(klp_kick_work, klp_kick_fn);
+
+/*
+ * One flag less. The last one queues the round; never finish here, the
+ * caller may be a switch point under arbitrary locks. Pair (E): the
+ * caller's patch_state store comes before this fully ordered decrement.
+ */
+static void klp_drop_flag(bool kick)
+{
+	if (atomic_dec_and_test(&klp_flagged) && kick)
+		irq_work_queue(&klp_kick_work);
+}
+
+/* Clear @task's flag without switching it; true if this call cleared it. */
+static bool klp_unflag(struct task_struct *task, bool kick)
+{
+	if (!test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		return false;
+	klp_drop_flag(kick);
+	return true;
+}
+
+/*
+ * Flag a task that is not in the goal universe, so that it switches at
+ * its next switch point. Context: klp_mutex; the task is listed (or an
+ * idle task).
+ */
+static void klp_mark(struct task_struct *task)
+{
+	/* Pair (F): counted before the flag can be seen and dropped. */
+	atomic_inc(&klp_flagged);
+	if (test_and_set_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
+		atomic_dec(&klp_flagged);	/* was flagged already */
+		return;
+	}
+	/*
+	 * Pair (G): an exiting task may be past its last switch point
+	 * (klp_exit_probe()); the round walks it until it is gone.
+	 */
+	if (READ_ONCE(task->flags) & PF_EXITING)
+		klp_unflag(task, false);
+}
+
 /* The set of code to leave ----------------------------------------------- */
 
 static int klp_span_cmp(const void *a, const void *b)
@@ -270,7 +354,7 @@ const struct klp_span *klp_spans_find(const struct klp_spans *spans,
 
 struct klp_walk {
 	const struct klp_spans *spans;
-	const char *hit;
+	struct klp_hit *hit;
 	unsigned int frames;
 };
 
@@ -281,9 +365,11 @@ static bool klp_walk_entry(void *cookie, unsigned long addr)
 
 	if (++walk->frames > KLP_MAX_FRAMES)
 		return false;
+	/* The last frame seen: where an unreliable walk gave up. */
+	walk->hit->addr = addr;
 	span = klp_spans_find(walk->spans, addr);
 	if (span) {
-		walk->hit = span->name;
+		walk->hit->name = span->name;
 		return false;
 	}
 	return true;
@@ -299,10 +385,13 @@ static bool klp_walk_entry(void *cookie, unsigned long addr)
 VISIBLE_IF_KUNIT
 enum klp_hold klp_may_leave(struct task_struct *task,
 			    const struct klp_spans *spans, int goal,
-			    const char **hit)
+			    struct klp_hit *hit)
 {
-	struct klp_walk walk = { .spans = spans };
+	struct klp_walk walk = { .spans = spans, .hit = hit };
 	int ret;
+
+	hit->name = NULL;
+	hit->addr = 0;
 
 	if (!spans)
 		return KLP_HOLD_UNRELIABLE;
@@ -321,15 +410,13 @@ enum klp_hold klp_may_leave(struct task_struct *task,
 	ret = klp_arch_walk_reliable(task, klp_walk_entry, &walk);
 	put_task_stack(task);
 
-	if (walk.hit) {
-		*hit = walk.hit;
+	if (hit->name)
 		return KLP_HOLD_IN_USE;
-	}
 	return ret ? KLP_HOLD_UNRELIABLE : KLP_GO;
 }
 
 static enum klp_hold klp_task_may_switch(struct task_struct *task,
-					 const char **hit)
+					 struct klp_hit *hit)
 {
 	/* Goal, then table: both after the flag (pairs B and D). */
 	int goal = READ_ONCE(klp_goal);
@@ -338,24 +425,37 @@ static enum klp_hold klp_task_may_switch(struct task_struct *task,
 			     hit);
 }
 
-/* Mechanism: move the task to the goal. */
-static void klp_switch_task(struct task_struct *task)
+/*
+ * Mechanism: move the task to the goal. Its flag goes after the state
+ * (pair E); a round that switches tasks itself does not kick itself.
+ */
+static void klp_switch_task(struct task_struct *task, bool kick)
 {
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	bool flagged = test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+
 	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
+	if (flagged)
+		klp_drop_flag(kick);
 }
 
-static int klp_check_and_switch(struct task_struct *task, void *hit)
+/* A check of one task: what its walk hit; whether its switch kicks. */
+struct klp_check {
+	struct klp_hit hit;
+	bool kick;
+};
+
+static int klp_check_and_switch(struct task_struct *task, void *arg)
 {
+	struct klp_check *check = arg;
 	enum klp_hold hold;
 
 	/* A task on another CPU changes its stack while we would walk it. */
 	if (task != current && task_curr(task))
 		return KLP_HOLD_RUNNING;
 
-	hold = klp_task_may_switch(task, hit);
+	hold = klp_task_may_switch(task, &check->hit);
 	if (hold == KLP_GO)
-		klp_switch_task(task);
+		klp_switch_task(task, check->kick);
 	return hold;
 }
 
@@ -363,18 +463,20 @@ static int klp_check_and_switch(struct task_struct *task, void *hit)
  * Try to switch one task. The debug lines of this function are switched
  * off by the kernel's livepatch selftests by its name: keep the name.
  */
-static enum klp_hold klp_try_switch_task(struct task_struct *task)
+static enum klp_hold klp_try_switch_task(struct task_struct *task,
+					 struct klp_check *check)
 {
-	const char *hit = NULL;
 	enum klp_hold hold;
 
 	if (READ_ONCE(task->patch_state) == READ_ONCE(klp_goal))
 		return KLP_GO;
 
+	check->hit.name = NULL;
+	check->hit.addr = 0;
 	if (task == current)
-		hold = klp_check_and_switch(task, &hit);
+		hold = klp_check_and_switch(task, check);
 	else
-		hold = task_call_func(task, klp_check_and_switch, &hit);
+		hold = task_call_func(task, klp_check_and_switch, check);
 
 	switch (hold) {
 	case KLP_GO:
@@ -389,7 +491,7 @@ static enum klp_hold klp_try_switch_task(struct task_struct *task)
 		break;
 	case KLP_HOLD_IN_USE:
 		pr_debug("%s: %s:%d is sleeping on function %s\n", __func__,
-			 task->comm, task->pid, hit);
+			 task->comm, task->pid, check->hit.name);
 		break;
 	case KLP_HOLD_STALE:
 		pr_debug("%s: %s:%d saw the table of another goal\n", __func__,
@@ -422,8 +524,10 @@ void klp_update_patch_state(struct task_struct *task)
 	 * read; partner of pair (B). It also orders it before any later
 	 * func->transition read in the handler on this CPU (pair C).
 	 */
-	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
+	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
 		WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
+		klp_drop_flag(true);	/* pair (E) */
+	}
 }
 
 /**
@@ -435,6 +539,8 @@ void klp_update_patch_state(struct task_struct *task)
  */
 void __klp_sched_try_switch(void)
 {
+	struct klp_check check = { .kick = true };
+
 	if (!klp_patch_pending(current))
 		return;
 
@@ -444,23 +550,55 @@ void __klp_sched_try_switch(void)
 		return;
 	/* Flag before goal and table; partner of pairs (B) and (D). */
 	smp_rmb();
-	klp_try_switch_task(current);
+	klp_try_switch_task(current, &check);
 }
 EXPORT_SYMBOL(__klp_sched_try_switch);
+
+/*
+ * The last switch point of an exiting task, on sched_process_exit in
+ * do_exit(): after it the task returns to no caller, so it is switched
+ * here if its stack allows, as in cond_resched(), and otherwise loses its
+ * flag (pair G), staying in its universe for the rounds to walk until it
+ * is gone. Either way its flag is no longer counted.
+ */
+static void klp_exit_probe(void *unused, struct task_struct *task)
+{
+	struct klp_check check = { .kick = true };
+
+	if (task != current || !klp_patch_pending(task))
+		return;
+
+	guard(preempt)();
+	smp_rmb();	/* as in __klp_sched_try_switch(): pairs (B), (D) */
+	if (klp_try_switch_task(task, &check) != KLP_GO)
+		klp_unflag(task, true);
+}
+
+/**
+ * klp_transition_init() - set up the switch point of exiting tasks
+ *
+ * Return: 0, or the error of the tracepoint registration.
+ */
+int __init klp_transition_init(void)
+{
+	return register_trace_sched_process_exit(klp_exit_probe, NULL);
+}
 
 /**
  * klp_copy_process() - a new task starts in its parent's universe
  * @child:	the new task, not yet running
  *
- * The parent's flag may have changed since the thread_info was copied;
- * take it again. tasklist_lock, held by the caller, keeps the transition
- * code from walking the task list meanwhile; the parent is current, so
- * only it could switch itself, and it is busy here.
+ * The child takes its parent's universe but not its flag, copied with
+ * the thread_info: copy_process() may still fail after this call, and a
+ * flag counted in klp_flagged would then never be dropped. A child left
+ * behind in the old universe is marked by the next round, which the
+ * parent's own switch brings forward. tasklist_lock, held by the caller,
+ * keeps the rounds from walking the task list meanwhile; the parent is
+ * current, so only it could switch itself, and it is busy here.
  */
 void klp_copy_process(struct task_struct *child)
 {
-	update_tsk_thread_flag(child, TIF_PATCH_PENDING,
-			       klp_patch_pending(current));
+	clear_tsk_thread_flag(child, TIF_PATCH_PENDING);
 	WRITE_ONCE(child->patch_state, READ_ONCE(current->patch_state));
 }
 
@@ -473,8 +611,6 @@ static void klp_retry_fn(struct work_struct *work)
 		klp_transition_try_finish();
 	mutex_unlock(&klp_mutex);
 }
-
-static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
 
 /*
  * Call visit() for every thread, under tasklist_lock, and then, with
@@ -509,19 +645,21 @@ static void klp_visit_set_state(struct task_struct *task, long state)
 
 static void klp_visit_unmark(struct task_struct *task, long unused)
 {
-	clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
+	klp_unflag(task, false);
 }
 
 /* Mark a task that is not in the goal universe yet. */
 static void klp_visit_mark(struct task_struct *task, long goal)
 {
 	if (task->patch_state != goal)
-		set_tsk_thread_flag(task, TIF_PATCH_PENDING);
+		klp_mark(task);
 }
 
-static void klp_visit_force(struct task_struct *task, long unused)
+/* Flagged or not (a new child, an exiting task): to the goal. */
+static void klp_visit_force(struct task_struct *task, long goal)
 {
-	klp_update_patch_state(task);
+	if (READ_ONCE(task->patch_state) != goal)
+		klp_switch_task(task, false);
 }
 
 static void klp_set_funcs_transition(struct klp_patch *patch, bool on)
@@ -584,6 +722,7 @@ void klp_transition_start(void)
 	 */
 	smp_wmb();
 	klp_visit_tasks(true, klp_visit_mark, goal);
+	klp_diag_start();
 	klp_rounds = 0;
 	klp_started = jiffies;
 	klp_next_nudge = klp_started + KLP_NUDGE_SECS * HZ;
@@ -642,6 +781,14 @@ static void klp_transition_finish(void)
 
 	klp_visit_tasks(true, klp_visit_set_state, KLP_TRANSITION_IDLE);
 	klp_spans_publish(NULL);
+	klp_diag_finish();
+	/*
+	 * Every task reached the goal, each dropping its flag on the way
+	 * (pairs E, F, G): a count left over is a flag lost or counted
+	 * twice.
+	 */
+	WARN_ON_ONCE(atomic_read(&klp_flagged));
+	atomic_set(&klp_flagged, 0);
 
 	list_for_each_entry(obj, &patch->obj_list, node) {
 		if (!klp_obj_loaded(obj))
@@ -680,17 +827,33 @@ struct klp_round {
 	bool busy;
 };
 
-static void klp_visit_try_switch(struct task_struct *task, long arg)
+/* Note a task the round could not switch. */
+static void klp_round_held(struct klp_round *round, struct task_struct *task,
+			   enum klp_hold hold, const struct klp_check *check)
 {
-	struct klp_round *round = (struct klp_round *)arg;
-	enum klp_hold hold = klp_try_switch_task(task);
-
-	if (hold == KLP_GO)
-		return;
 	round->all = false;
 	/* Running, or preempted where the walk cannot vouch for its stack. */
 	if (hold == KLP_HOLD_RUNNING || hold == KLP_HOLD_UNRELIABLE)
 		round->busy = true;
+	klp_diag_record(task, hold, check->hit.addr);
+}
+
+static void klp_visit_try_switch(struct task_struct *task, long arg)
+{
+	struct klp_round *round = (struct klp_round *)arg;
+	struct klp_check check = { .kick = false };
+	enum klp_hold hold = klp_try_switch_task(task, &check);
+
+	if (hold == KLP_GO)
+		return;
+	klp_round_held(round, task, hold, &check);
+	/*
+	 * A child born after the start is not flagged (klp_copy_process()):
+	 * flag it now, so that it switches, and kicks, at its next switch
+	 * point.
+	 */
+	if (!klp_patch_pending(task))
+		klp_mark(task);
 }
 
 /**
@@ -708,23 +871,42 @@ void klp_transition_try_finish(void)
 
 	WARN_ON_ONCE(klp_goal == KLP_TRANSITION_IDLE);
 
+	/*
+	 * Idle CPUs first: each switches its idle task in the idle loop
+	 * while this round walks the list, and kicks the next round if it
+	 * was the last.
+	 */
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		if (klp_patch_pending(idle_task(cpu)))
+			wake_up_if_idle(cpu);
+	cpus_read_unlock();
+
+	klp_diag_round_begin(klp_goal);
 	klp_visit_tasks(false, klp_visit_try_switch, (long)&round);
 
 	/* Idle tasks: by CPU, since an offline CPU runs nothing. */
 	cpus_read_lock();
 	for_each_possible_cpu(cpu) {
+		struct klp_check check = { .kick = false };
+		enum klp_hold hold;
+
 		task = idle_task(cpu);
 		if (!cpu_online(cpu)) {
 			/* An offline CPU's idle task runs nothing. */
 			if (task->patch_state != klp_goal)
-				klp_switch_task(task);
-		} else if (klp_try_switch_task(task) != KLP_GO) {
-			round.all = false;
+				klp_switch_task(task, false);
+			continue;
+		}
+		hold = klp_try_switch_task(task, &check);
+		if (hold != KLP_GO) {
+			klp_round_held(&round, task, hold, &check);
 			/* Send it through the idle loop's switch point. */
 			wake_up_if_idle(cpu);
 		}
 	}
 	cpus_read_unlock();
+	klp_diag_round_end(klp_transition_patch, jiffies - klp_started);
 
 	if (!round.all) {
 		if (time_after_eq(jiffies, klp_next_nudge)) {
@@ -801,6 +983,9 @@ void klp_transition_reverse(void)
 	 */
 	klp_visit_tasks(true, klp_visit_unmark, 0);
 	klp_sync_cpus();
+	/* Every flag was listed, hence dropped; see klp_transition_finish(). */
+	WARN_ON_ONCE(atomic_read(&klp_flagged));
+	atomic_set(&klp_flagged, 0);
 
 	patch->enabled = !patch->enabled;
 	WRITE_ONCE(klp_goal, !goal);
@@ -823,7 +1008,7 @@ void klp_transition_force(void)
 	struct klp_patch *patch = klp_transition_patch, *other;
 
 	pr_warn("forcing remaining tasks to the patched state\n");
-	klp_visit_tasks(true, klp_visit_force, 0);
+	klp_visit_tasks(true, klp_visit_force, klp_goal);
 
 	/* Whose code may a task still be in? Keep those modules. */
 	if (klp_goal == KLP_TRANSITION_UNPATCHED) {

@@ -34,13 +34,15 @@ def core_steps(paths, core, arch):
         return []
     if core == "klpcore":
         steps = [kernel.step_klpcore(paths.repo)]
-        # An architecture whose kernel lacks a hook carries a patch; its
-        # name says the kernel version it applies to.
-        patch = os.path.join(paths.repo, "arch", arch.karch,
-                             "kernel-6.12.patch")
-        if os.path.exists(patch):
-            steps.append(kernel.step_patch(patch,
-                                           paths.log(f"tree-{core}")))
+        # The core's own hooks in the kernel (every architecture), then
+        # those of an architecture whose kernel lacks one. A patch's name
+        # says the kernel version it applies to.
+        for patch in (os.path.join(paths.repo, "core", "kernel-6.12.patch"),
+                      os.path.join(paths.repo, "arch", arch.karch,
+                                   "kernel-6.12.patch")):
+            if os.path.exists(patch):
+                steps.append(kernel.step_patch(patch,
+                                               paths.log(f"tree-{core}")))
         return steps
     raise HarnessError(f"unknown core '{core}' (known: {' '.join(CORES)})")
 
