@@ -92,47 +92,52 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
 	END { if (NR % 2) print v[(NR + 1) / 2];
 	      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# transitions REPS: load and unload klp_bench_p1 REPS times; the median
-# time to transition 0. A transition that does not finish on the first
-# try waits for the next retry (a second on both cores): one value per
-# run would be either, so take several.
+# transitions METRIC N REPS: load and unload klp_bench_p1 REPS times;
+# every time to transition 0 as METRIC_sample N/RUN, then their median as
+# METRIC N. A transition that does not finish on the first try waits for
+# a retry (on the stock core a second later): the samples show which
+# runs did, which a median alone would hide.
 transitions() {
 	local i t all=()
-	for ((i = 0; i < $1; i++)); do
+	for ((i = 1; i <= $3; i++)); do
 		load LT klp_bench_p1
-		read -r _ t <<< "$LT"
+		read -r _ t _ <<< "$LT"
 		all+=("$t")
+		out "$1_sample" "$2/$i" "$t" ms
 		unload klp_bench_p1
 	done
-	note "transitions: ${all[*]}" >&2
-	median "${all[@]}"
+	out "$1" "$2" "$(median "${all[@]}")" ms
 }
 
 # 2. Convergence: N tasks asleep outside the patched set.
 for n in 100 1000 10000; do
 	start SL $B sleepers "$n" || { echo "bench error: sleepers $n"; exit 1; }
-	out converge_ms "$n" "$(transitions 5)" ms
+	transitions converge_ms "$n" 5
 	stop "$SL"
 done
 
 # ... with CPU-bound tasks (one per CPU) besides 100 sleepers.
 start SL $B sleepers 100
 start SP $B spinners "$(nproc)"
-out converge_busy_ms 100 "$(transitions 5)" ms
+transitions converge_busy_ms 100 5
 stop "$SP" "$SL"
 
 # ... with one task asleep inside a patched function for D ms: what
-# counts is the time past D until the transition finished.
+# counts is the time past D until the transition finished, and the time
+# from the moment that last task left the function (klp_bench's left_ms)
+# to the end of the transition.
 D=500
 t0=$($B now)
 echo "$D" > "$DBG/sleep_ms" &
 sleep 0.2
 load LT klp_bench_p1
-read -r _ t <<< "$LT"
+read -r _ _ tend <<< "$LT"
 t1=$($B now)
 wait
 past=$(awk -v a="$t0" -v b="$t1" -v d="$D" 'BEGIN{printf "%.3f", b - a - d}')
 out converge_past_sleep_ms "$D" "$past" ms
+left=$(cat "$DBG/left_ms") || { echo "bench error: left_ms"; exit 1; }
+out switch_to_end_ms "$D" "$(awk -v a="$left" -v b="$tend" 'BEGIN{printf "%.3f", b - a}')" ms
 unload klp_bench_p1
 
 # 3. Enable latency (median of 3; one run for F = 1000, whose disable
@@ -147,7 +152,7 @@ for f in 1 100 1000; do
 		kb0=$(slab_kb)
 		load LT "klp_bench_lp$f"
 		kb1=$(slab_kb)
-		read -r l t <<< "$LT"
+		read -r l t _ <<< "$LT"
 		note "enable $f, run $i: $l ms to return, $t ms to transition 0"
 		unloadv UT "klp_bench_lp$f"
 		note "disable $f, run $i: $UT ms"

@@ -6,7 +6,7 @@
  *   klp-bench load FILE.ko NAME    load a live patch; prints the ms until
  *                                  init_module returned and until
  *                                  /sys/kernel/livepatch/NAME/transition
- *                                  read 0
+ *                                  read 0, then the clock at that moment
  *   klp-bench unload NAME MODULE   disable the patch, wait until it is
  *                                  gone, remove the module; prints ms
  *   klp-bench sleepers N           start N threads that sleep in pause();
@@ -86,7 +86,7 @@ static int cmd_load(const char *file, const char *name)
 		return 1;
 	}
 	t2 = now_ms();
-	printf("%.3f %.3f\n", t1 - t0, t2 - t0);
+	printf("%.3f %.3f %.3f\n", t1 - t0, t2 - t0, t2);
 	close(fd);
 	return 0;
 }
@@ -108,9 +108,22 @@ static int cmd_unload(const char *name, const char *module)
 		fprintf(stderr, "%s: still there\n", name);
 		return 1;
 	}
-	if (syscall(SYS_delete_module, module, O_NONBLOCK)) {
-		perror("delete_module");
-		return 1;
+	/*
+	 * The patch's sysfs directory goes before the core drops its
+	 * reference to the module: a busy module may need a moment more.
+	 */
+	while (syscall(SYS_delete_module, module, O_NONBLOCK)) {
+		struct timespec pause = { 0, 1000000 };
+
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			perror("delete_module");
+			return 1;
+		}
+		if (now_ms() - t0 > 600000) {
+			fprintf(stderr, "%s: module still busy\n", module);
+			return 1;
+		}
+		nanosleep(&pause, NULL);
 	}
 	printf("%.3f\n", now_ms() - t0);
 	return 0;

@@ -6,6 +6,8 @@
  *   call      reading times ROUNDS rounds of LOOPS calls of klp_bench_fn()
  *             and prints "median min max" in picoseconds per call
  *   sleep_ms  writing D sleeps D milliseconds inside klp_bench_sleep()
+ *   left_ms   when the last such sleep left klp_bench_sleep(), as
+ *             CLOCK_MONOTONIC milliseconds (what klp-bench's clock reads)
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -25,17 +27,17 @@ noinline __attribute__((__noipa__)) int klp_bench_fn(int x)
 }
 EXPORT_SYMBOL_GPL(klp_bench_fn);
 
-static unsigned int klp_bench_slept;
+static u64 klp_bench_left_ns;
 
 /*
  * A task sleeps inside this function. The store after msleep() keeps the
  * call from becoming a tail call, which would take this function off the
- * stack while the task sleeps.
+ * stack while the task sleeps; it is also the time the task left.
  */
 noinline __attribute__((__noipa__)) void klp_bench_sleep(unsigned int ms)
 {
 	msleep(ms);
-	WRITE_ONCE(klp_bench_slept, klp_bench_slept + ms);
+	WRITE_ONCE(klp_bench_left_ns, ktime_get_ns());
 }
 EXPORT_SYMBOL_GPL(klp_bench_sleep);
 
@@ -83,12 +85,24 @@ static const struct file_operations sleep_fops = {
 	.write = sleep_write,
 };
 
+static int left_show(struct seq_file *m, void *v)
+{
+	u64 ns = READ_ONCE(klp_bench_left_ns);
+	u32 rem;
+	u64 ms = div_u64_rem(ns, NSEC_PER_MSEC, &rem);
+
+	seq_printf(m, "%llu.%06u\n", ms, rem);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(left);
+
 static int __init klp_bench_init(void)
 {
 	klp_bench_dir = debugfs_create_dir("klp_bench", NULL);
 	debugfs_create_file("call", 0444, klp_bench_dir, NULL, &call_fops);
 	debugfs_create_file("sleep_ms", 0200, klp_bench_dir, NULL,
 			    &sleep_fops);
+	debugfs_create_file("left_ms", 0444, klp_bench_dir, NULL, &left_fops);
 	return 0;
 }
 

@@ -222,8 +222,17 @@ def ratios(rows):
     for key in order:
         up, kl = by[key].get("upstream"), by[key].get("klpcore")
         ratio = kl / up if up and kl is not None else None
+        # The Nth sample of one core against the Nth of the other means
+        # nothing: samples show the spread, their median row the ratio.
+        if is_sample(key[1]):
+            ratio = None
         out.append((*key, up, kl, ratio))
     return out
+
+
+def is_sample(metric):
+    """One run of a repeated measure (bench.sh's transitions())."""
+    return metric.endswith("_sample")
 
 
 def coarse_clock(rows):

@@ -45,6 +45,21 @@ class RatioTest(unittest.TestCase):
         self.assertIn("0.25", table)
         self.assertEqual(table.count("\n"), 1 + len(r))
 
+    def test_samples_are_shown_without_a_ratio(self):
+        mk = (lambda core, metric, param, value: {
+            "arch": "x86_64", "core": core, "metric": metric,
+            "param": param, "value": value, "unit": "ms"})
+        rows = [mk("upstream", "converge_ms_sample", "1000/1", 1400.0),
+                mk("klpcore", "converge_ms_sample", "1000/1", 12.0),
+                mk("upstream", "converge_ms", "1000", 1400.0),
+                mk("klpcore", "converge_ms", "1000", 12.0)]
+        r = bench.ratios(rows)
+        self.assertEqual(r[0][4:], (1400.0, 12.0, None))
+        self.assertAlmostEqual(r[1][6], 12.0 / 1400.0)
+        table = bench.table(rows).splitlines()
+        self.assertIn("1000/1", table[2])
+        self.assertTrue(table[2].rstrip().endswith("-"))
+
     def test_jiffies_runs_are_flagged(self):
         rows = self.rows() + [{"arch": "x86_64", "core": "upstream",
                                "metric": "clock_jiffies", "param": "0",
