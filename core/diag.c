@@ -136,6 +136,8 @@ static void klp_blockers_publish(struct klp_blockers *table)
 void klp_diag_start(void)
 {
 	klp_stall_last = 0;
+	/* After a reverse, the last round's reasons were for the other goal. */
+	klp_blockers_publish(NULL);
 }
 
 /**

@@ -50,10 +50,16 @@
  *      klp_drop_flag().
  *  (G) klp_mark(): the flag set (fully ordered test_and_set), then a
  *      read of PF_EXITING; klp_exit_probe(): PF_EXITING set by
- *      exit_signals(), then the fully ordered test_and_clear of the flag.
- *      Either the marker sees PF_EXITING and takes its flag back, or the
- *      exiting task sees the flag and drops it: no flag outlives its
- *      task's last switch point, and none leaks from the count.
+ *      exit_signals(), then smp_mb(), then the read of the flag (and its
+ *      fully ordered test_and_clear). Either the marker sees PF_EXITING
+ *      and takes its flag back, or the exiting task sees the flag and
+ *      drops it: no flag outlives its task's last switch point, and
+ *      none leaks from the count.
+ *  (H) klp_drop_flag(): klp_kicks incremented (fully ordered), then the
+ *      kick, whose mod_delayed_work(0) a running round may overwrite
+ *      with its own delay at its end. Partner: the round's smp_mb()
+ *      between that mod_delayed_work() and its read of klp_kicks; it
+ *      kicks again if the count moved.
  *
  * Completion is event-driven: klp_flagged counts the flags set. The
  * switch points (exit to user space, idle, cond_resched(), exit) drop
@@ -108,6 +114,9 @@ static bool klp_nudged;
 
 /* Flags set by this transition: pairs (E), (F), (G). */
 static atomic_t klp_flagged = ATOMIC_INIT(0);
+
+/* Kicks so far: a round that ends after one must not delay it (H). */
+static atomic_t klp_kicks = ATOMIC_INIT(0);
 
 /* cond_resched() has its switch point (klp_cond_resched_arm()). */
 static bool klp_cr_armed;
@@ -236,8 +245,10 @@ static DEFINE_IRQ_WORK(klp_kick_work, klp_kick_fn);
  */
 static void klp_drop_flag(bool kick)
 {
-	if (atomic_dec_and_test(&klp_flagged) && kick)
+	if (atomic_dec_and_test(&klp_flagged) && kick) {
+		atomic_inc_return(&klp_kicks);	/* pair (H) */
 		irq_work_queue(&klp_kick_work);
+	}
 }
 
 /* Clear @task's flag without switching it; true if this call cleared it. */
@@ -259,7 +270,7 @@ static void klp_mark(struct task_struct *task)
 	/* Pair (F): counted before the flag can be seen and dropped. */
 	atomic_inc(&klp_flagged);
 	if (test_and_set_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
-		atomic_dec(&klp_flagged);	/* was flagged already */
+		klp_drop_flag(true);	/* was flagged already */
 		return;
 	}
 	/*
@@ -565,7 +576,14 @@ static void klp_exit_probe(void *unused, struct task_struct *task)
 {
 	struct klp_check check = { .kick = true };
 
-	if (task != current || !klp_patch_pending(task))
+	if (task != current)
+		return;
+	/*
+	 * Pair (G): PF_EXITING, set by exit_signals(), before the flag is
+	 * read, or a round's flag set after that read would outlive us.
+	 */
+	smp_mb();
+	if (!klp_patch_pending(task))
 		return;
 
 	guard(preempt)();
@@ -842,6 +860,7 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 {
 	struct klp_round *round = (struct klp_round *)arg;
 	struct klp_check check = { .kick = false };
+	bool flagged = klp_patch_pending(task);
 	enum klp_hold hold = klp_try_switch_task(task, &check);
 
 	if (hold == KLP_GO)
@@ -850,9 +869,13 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 	/*
 	 * A child born after the start is not flagged (klp_copy_process()):
 	 * flag it now, so that it switches, and kicks, at its next switch
-	 * point.
+	 * point. Whether it was flagged is read before the check: a task
+	 * flagged then may have switched since, by its own switch point,
+	 * and must not get a flag again. One unflagged then can only be
+	 * switched by a round, under klp_mutex: by this check, which held
+	 * it.
 	 */
-	if (!klp_patch_pending(task))
+	if (!flagged)
 		klp_mark(task);
 }
 
@@ -864,6 +887,7 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 void klp_transition_try_finish(void)
 {
 	struct klp_round round = { .all = true };
+	int kicks = atomic_read(&klp_kicks);
 	struct task_struct *task;
 	struct klp_patch *patch;
 	unsigned long delay;
@@ -929,6 +953,14 @@ void klp_transition_try_finish(void)
 		 * from the transition before (forced to its end).
 		 */
 		mod_delayed_work(system_wq, &klp_retry_work, delay);
+		/*
+		 * Pair (H): a task that this round woke (an idle CPU, a
+		 * nudged kthread) may have dropped the last flag, and its
+		 * kick been overwritten just now: look again at once.
+		 */
+		smp_mb();
+		if (atomic_read(&klp_kicks) != kicks)
+			mod_delayed_work(system_wq, &klp_retry_work, 0);
 		return;
 	}
 
