@@ -52,6 +52,13 @@ for f in $FILES; do
 done
 
 if [ -d "$KB" ]; then
+	# The tree's kernel/livepatch is a copy of a checkout, made by the
+	# last harness run: bring it up to this checkout's files first, or
+	# the build checks what that run copied.
+	PYTHONPATH=tests/harness python3 -c 'import sys
+from klpharness import kernel
+kernel.step_klpcore(sys.argv[1])[1](sys.argv[2])' "$PWD" "$TREE" ||
+		{ echo "lint: cannot refresh $TREE/kernel/livepatch"; exit 2; }
 	make -C "$TREE" O="$KB" ARCH="$(grep -m1 -o 'ARCH=[a-z0-9_]*' \
 		"$BLOG" | cut -d= -f2)" \
 		CROSS_COMPILE="$(grep -m1 -o 'CROSS_COMPILE=[^ ]*' \
