@@ -56,8 +56,7 @@ struct klp_blockers {
 	struct rcu_head rcu;
 	int goal;		/* of the transition the round was for */
 	unsigned int nr;	/* recorded, sorted by pid once published */
-	unsigned int lost;	/* held, but no room left to record */
-	unsigned int max;
+	unsigned int max;	/* past it, held tasks are counted only */
 	struct klp_blocker b[];
 };
 
@@ -159,7 +158,6 @@ void klp_diag_round_begin(int goal)
 		return;
 	klp_round_table->goal = goal;
 	klp_round_table->nr = 0;
-	klp_round_table->lost = 0;
 	klp_round_table->max = max;
 }
 
@@ -178,12 +176,8 @@ void klp_diag_record(struct task_struct *task, enum klp_hold hold,
 	struct klp_blocker *b;
 
 	klp_round_held++;
-	if (!t)
+	if (!t || t->nr == t->max)
 		return;
-	if (t->nr == t->max) {
-		t->lost++;
-		return;
-	}
 	b = &t->b[t->nr++];
 	b->task = task;
 	b->pid = task->pid;

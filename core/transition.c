@@ -482,8 +482,6 @@ static enum klp_hold klp_try_switch_task(struct task_struct *task,
 	if (READ_ONCE(task->patch_state) == READ_ONCE(klp_goal))
 		return KLP_GO;
 
-	check->hit.name = NULL;
-	check->hit.addr = 0;
 	if (task == current)
 		hold = klp_check_and_switch(task, check);
 	else
