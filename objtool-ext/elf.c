@@ -20,6 +20,10 @@
 
 #include "objtool-ext.h"
 
+#ifndef SHF_RELA_LIVEPATCH
+#define SHF_RELA_LIVEPATCH	0x00100000
+#endif
+
 struct elf_priv {
 	Elf *elf;
 	uint8_t *image;
@@ -270,6 +274,12 @@ static int obj_load(struct objfile *obj, struct elf_priv *priv, char *why,
 		GElf_Shdr sh;
 
 		gelf_getshdr(elf_getscn(priv->elf, i), &sh);
+		/*
+		 * A patch module's .klp.rela sections are livepatch's, applied
+		 * when their object loads, beside the target's own.
+		 */
+		if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_RELA_LIVEPATCH))
+			continue;
 		if (sh.sh_type == SHT_RELA &&
 		    load_relocs(obj, priv->elf, i, &sh, symsec, why, len))
 			return -1;

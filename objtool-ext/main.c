@@ -3,10 +3,13 @@
  * main.c - objtool-ext's command line
  *
  *   objtool-ext check [--allow FILE] [--stats] FILE...
+ *   objtool-ext klp-post-link [-o OUT] MODULE.ko
  *
- * One line per finding, "FILE: FUNCTION+0xOFFSET: RULE: message". Exit
- * status 0 when clean, 1 with findings, 2 when an input could not be read
- * or understood (after checking the others).
+ * check: one line per finding, "FILE: FUNCTION+0xOFFSET: RULE: message".
+ * Exit status 0 when clean, 1 with findings, 2 when an input could not be
+ * read or understood (after checking the others). klp-post-link: see
+ * klp.c; 1 when the module uses a placeholder in a way livepatch cannot
+ * apply, 2 on an input it cannot read.
  */
 #include <elf.h>
 #include <stdarg.h>
@@ -74,8 +77,10 @@ static void print_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: objtool-ext check [--allow FILE] [--stats] FILE...\n"
+		"       objtool-ext klp-post-link [-o OUT] MODULE.ko\n"
 		"  FILE: an object, vmlinux.o, vmlinux or a module (.ko) of\n"
-		"  arm64, ppc64le, s390x or x86_64\n");
+		"  arm64, ppc64le, s390x or x86_64; MODULE.ko: a live patch\n"
+		"  module to finalise (in place, or into OUT)\n");
 }
 
 static char *trim(char *s)
@@ -181,6 +186,14 @@ int main(int argc, char **argv)
 	bool stats = false, bad_input = false;
 	int argi = 2, nfiles = 0;
 
+	if (argc >= 2 && !strcmp(argv[1], "klp-post-link")) {
+		if (argc == 3 && argv[2][0] != '-')
+			return klp_post_link(argv[2], argv[2]);
+		if (argc == 5 && !strcmp(argv[2], "-o"))
+			return klp_post_link(argv[4], argv[3]);
+		print_usage(stderr);
+		return EXIT_BADINPUT;
+	}
 	if (argc < 2 || strcmp(argv[1], "check")) {
 		bool help = argc >= 2 && !strcmp(argv[1], "--help");
 

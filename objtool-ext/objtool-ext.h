@@ -9,6 +9,7 @@
  *              into neutral instructions and stack operations
  *   check.c    the arch-free checker: control flow, frame state, rules
  *   orc.c      x86_64: ORC coverage (upstream objtool checks the rest)
+ *   klp.c      klp-post-link: a patch module's .klp.rela sections
  *   main.c     command line, allow file, report
  */
 #ifndef OBJTOOL_EXT_H
@@ -288,5 +289,8 @@ int check_orc(struct objfile *obj, struct report *rep, size_t *nr_funcs,
 
 /* Functions known never to return (the kernel's noreturn list). */
 bool known_noreturn(const char *name);
+
+/* objtool-ext klp-post-link: returns an exit status. */
+int klp_post_link(const char *in, const char *out);
 
 #endif /* OBJTOOL_EXT_H */

@@ -8,9 +8,11 @@ For each architecture in tests/<arch>/:
 and, except on x86_64, tests/common/shapes.c built with the kernel's flags
 for that architecture: compiler output that must be clean.
 
-Then the fuzz pass: truncated, bit-flipped and header-corrupted copies of
-every test object, run through the ASan/UBSan build; each must end with
-status 0, 1 or 2 (2 for every truncation) and no sanitizer report.
+Then klp-post-link's tests (klp.py) on each architecture, and the fuzz
+pass: truncated, bit-flipped and header-corrupted copies of every test
+object, run through the ASan/UBSan build (check and klp-post-link); each
+must end with status 0, 1 or 2 (2 for every truncation) and no sanitizer
+report.
 
 Prints KTAP; exits 1 if anything failed.
 Usage: run.py --bin BIN --asan-bin BIN --work DIR [--fuzz N]
@@ -22,6 +24,8 @@ import random
 import struct
 import subprocess
 import sys
+
+import klp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -317,7 +321,18 @@ def main():
     if objs:
         first = sorted(objs)[0]
         check_cli(tap, args.bin, first, objs[first][0], args.work)
+    klp_objs = []
+    for arch in arches:
+        try:
+            klp_objs += klp.check_arch(tap, sys.modules[__name__], args.bin,
+                                       arch, args.work)
+        except (RuntimeError, ValueError, StopIteration) as e:
+            tap.result(False, f"klp-post-link {arch}: build and read the "
+                       "test module", str(e))
+    klp.check_usage(tap, args.bin, args.work)
     check_fuzz(tap, args.asan_bin, objs, args.work, args.fuzz)
+    klp.check_fuzz(tap, sys.modules[__name__], args.asan_bin, klp_objs,
+                   args.work, args.fuzz)
     return tap.finish()
 
 

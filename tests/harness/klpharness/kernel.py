@@ -177,7 +177,8 @@ def mirror(src, dst):
 def step_klpcore(repo):
     """Step: kernel/livepatch/ becomes klpcore's: the project's Kbuild and
     core/Kconfig, and copies of its core/ and arch/ folders. Nothing of
-    the stock directory stays.
+    the stock directory stays. Patch modules built against the tree get
+    core/klp-extern.h as <linux/klp-extern.h>.
 
     Copies, not links: ccache resolves links when it makes paths relative,
     which would give the core's files a __FILE__ outside the tree and hide
@@ -202,6 +203,8 @@ def step_klpcore(repo):
             if os.path.islink(dst):
                 os.unlink(dst)
             mirror(src, dst)
+        mirror(os.path.join(repo, "core", "klp-extern.h"),
+               os.path.join(tree, "include", "linux", "klp-extern.h"))
     return (f"klpcore {repo}", apply, True)
 
 
