@@ -89,6 +89,7 @@ int klp_lookup_symbol(const char *objname, const char *name,
 		      unsigned long sympos, unsigned long *addr);
 int klp_object_relocs(struct klp_patch *patch, struct klp_object *obj,
 		      bool apply);
+int klp_check_finalised(struct module *pmod);
 
 /* redirect.c - patched sites and their implementation stacks */
 int klp_redirect_object(struct klp_object *obj);

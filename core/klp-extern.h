@@ -27,7 +27,10 @@
 #ifndef _LINUX_KLP_EXTERN_H
 #define _LINUX_KLP_EXTERN_H
 
-#define __KLP_EXT_NAME(obj, sym, pos)	"__klp_ext." #obj "." #sym "." #pos
+/* What klpcore looks for in a patch module that was not finalised. */
+#define KLP_EXT_PREFIX			"__klp_ext."
+
+#define __KLP_EXT_NAME(obj, sym, pos)	KLP_EXT_PREFIX #obj "." #sym "." #pos
 
 #define __KLP_EXT_WEAK(obj, sym, pos)					\
 	__asm__(".weak " __KLP_EXT_NAME(obj, sym, pos))

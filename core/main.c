@@ -135,6 +135,9 @@ static int klp_check_patch(struct klp_patch *patch)
 		       patch->mod->name);
 		return -EINVAL;
 	}
+	ret = klp_check_finalised(patch->mod);
+	if (ret)
+		return ret;
 
 	for (obj = patch->objs; !klp_obj_is_end(obj); obj++) {
 		if (!obj->funcs) {
@@ -287,7 +290,7 @@ static int klp_object_init_loaded(struct klp_patch *patch,
 		err = klp_lookup_symbol(obj->name, func->old_name,
 					func->old_sympos, &addr);
 		if (err)
-			return err;
+			goto clear;
 		func->old_func = (void *)addr;
 		/* A no-op's "new" code is the original. */
 		func->new_func = func->nop ? func->old_func : func->new_func;
@@ -297,10 +300,17 @@ static int klp_object_init_loaded(struct klp_patch *patch,
 						 &func->new_size, NULL)) {
 			pr_err("size of '%s' or of its replacement unknown to kallsyms\n",
 			       func->old_name);
-			return -ENOENT;
+			err = -ENOENT;
+			goto clear;
 		}
 	}
 	return 0;
+
+clear:
+	/* The patch stays: the object's next load writes them again. */
+	if (obj->name)
+		klp_object_relocs(patch, obj, false);
+	return err;
 }
 
 /* The object's module left: forget what pointed into it. */
@@ -739,7 +749,7 @@ int klp_module_coming(struct module *mod)
 		if (err) {
 			pr_warn("pre-patch callback failed for object '%s'\n",
 				name);
-			goto fail;
+			goto fail_relocs;
 		}
 
 		err = klp_redirect_object(obj);
@@ -747,7 +757,7 @@ int klp_module_coming(struct module *mod)
 			pr_warn("cannot apply patch '%s' to module '%s' (%d)\n",
 				pname, name, err);
 			klp_cb_post_unpatch(obj);
-			goto fail;
+			goto fail_relocs;
 		}
 
 		/* In transition, the post-patch callback comes at its end. */
@@ -760,6 +770,12 @@ int klp_module_coming(struct module *mod)
 	mutex_unlock(&klp_mutex);
 	return 0;
 
+fail_relocs:
+	/*
+	 * The patch stays loaded and writes them again at the module's next
+	 * load; x86_64 writes only over zeroes.
+	 */
+	klp_object_relocs(patch, obj, false);
 fail:
 	pr_warn("patch '%s' failed for module '%s', refusing to load module '%s'\n",
 		patch->mod->name, name, name);

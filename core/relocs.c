@@ -24,6 +24,7 @@
 #include <linux/string.h>
 
 #include "internal.h"
+#include "klp-extern.h"
 
 /* Field widths of the sscanf() formats below; see klp_parse_*(). */
 #define KLP_OBJNAME_MAX	55
@@ -181,7 +182,11 @@ static int klp_section_relocs(struct module *pmod, Elf_Shdr *shdrs,
 		if (err)
 			return err;
 	}
-	return apply_relocate_add(shdrs, symnames, symtab_idx, rela_idx, pmod);
+	err = apply_relocate_add(shdrs, symnames, symtab_idx, rela_idx, pmod);
+	/* What it wrote before it failed goes too, as far as the arch can. */
+	if (err)
+		clear_relocate_add(shdrs, symnames, symtab_idx, rela_idx, pmod);
+	return err;
 }
 
 /**
@@ -210,11 +215,30 @@ int klp_apply_section_relocs(struct module *pmod, Elf_Shdr *sechdrs,
 				  secndx, objname, true);
 }
 
+/* Clear the object's sections below @end (those written before). */
+static void klp_object_relocs_clear(struct klp_patch *patch,
+				    struct klp_object *obj, unsigned int end)
+{
+	const struct klp_modinfo *mi = patch->mod->klp_info;
+	const char *symnames = patch->mod->core_kallsyms.strtab;
+	unsigned int idx;
+
+	for (idx = 1; idx < end; idx++)
+		if (mi->sechdrs[idx].sh_flags & SHF_RELA_LIVEPATCH)
+			klp_section_relocs(patch->mod, mi->sechdrs,
+					   mi->secstrings, symnames,
+					   mi->symndx, idx, obj->name, false);
+}
+
 /**
  * klp_object_relocs() - write or clear the .klp.rela sections of an object
  * @patch:	the patch
  * @obj:	one of its module objects
  * @apply:	write (true) or clear (false)
+ *
+ * A write that fails clears what it wrote: the patch stays loaded, and
+ * the object's next load writes the sections again (x86_64 writes only
+ * over zeroes).
  *
  * Context: klp_mutex.
  * Return: 0 or a negative errno.
@@ -227,15 +251,51 @@ int klp_object_relocs(struct klp_patch *patch, struct klp_object *obj,
 	unsigned int idx;
 	int err;
 
+	if (!apply) {
+		klp_object_relocs_clear(patch, obj, mi->hdr.e_shnum);
+		return 0;
+	}
 	/* Section 0 is the ELF null section. */
 	for (idx = 1; idx < mi->hdr.e_shnum; idx++) {
 		if (!(mi->sechdrs[idx].sh_flags & SHF_RELA_LIVEPATCH))
 			continue;
 		err = klp_section_relocs(patch->mod, mi->sechdrs,
 					 mi->secstrings, symnames, mi->symndx,
-					 idx, obj->name, apply);
-		if (err)
+					 idx, obj->name, true);
+		if (err) {
+			klp_object_relocs_clear(patch, obj, idx);
 			return err;
+		}
+	}
+	return 0;
+}
+
+/**
+ * klp_check_finalised() - refuse a patch module left with placeholders
+ * @pmod:	the live patch module
+ *
+ * A module built with <linux/klp-extern.h> but never given to
+ * "objtool-ext klp-post-link" still has its placeholder symbols,
+ * undefined and weak: the loader took them as 0, and the new code would
+ * call or read address 0.
+ *
+ * Return: 0, or -EINVAL after an error line naming the first one.
+ */
+int klp_check_finalised(struct module *pmod)
+{
+	const struct mod_kallsyms *ks = &pmod->core_kallsyms;
+	unsigned int i;
+
+	for (i = 0; i < ks->num_symtab; i++) {
+		const Elf_Sym *sym = &ks->symtab[i];
+		const char *name = ks->strtab + sym->st_name;
+
+		if (sym->st_shndx == SHN_UNDEF &&
+		    str_has_prefix(name, KLP_EXT_PREFIX)) {
+			pr_err("module %s was not finalised: placeholder %s left (objtool-ext klp-post-link)\n",
+			       pmod->name, name);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@ import re
 import shutil
 import stat
 
-from . import util
+from . import objtoolext, util
 from .util import HarnessError
 
 TARBALL = "/usr/src/linux-source-6.12.tar.xz"
@@ -507,17 +507,42 @@ def _cross_gcc(paths, arch, src, out, log):
               "-o", out, src], log=log, env=build_env(paths))
 
 
+def _post_link(paths, work, mods, log):
+    """Finalise the patch modules: "objtool-ext klp-post-link" on every
+    module but those named in the directory's post-link-skip (one per
+    line, '#' comments). A module without placeholders is left as it
+    is; one the command refuses fails the build."""
+    skip = set()
+    listing = os.path.join(work, "post-link-skip")
+    if os.path.exists(listing):
+        with open(listing) as f:
+            skip = {ln.split("#", 1)[0].strip() for ln in f} - {""}
+    unknown = skip - set(mods)
+    if unknown:
+        raise HarnessError(f"{listing}: no module {' '.join(sorted(unknown))}")
+    tool, _ = objtoolext.build(paths)
+    for m in mods:
+        if m not in skip:
+            util.run([tool, "klp-post-link", os.path.join(work, m)], log=log)
+
+
 def _build_dir_suite(paths, kbuild, arch, src, work, dst, log):
     """A directory of kselftest-style tests: its executable *.sh, the other
     *.sh they source, and the modules of its Kbuild built against the
-    kernel. Returns the test scripts."""
+    kernel, finalised (_post_link()). Returns the test scripts."""
     if os.path.exists(work):
         shutil.rmtree(work)
     sync_tree(src, work)
+    # <linux/klp-extern.h> for a kernel tree without it (the stock core's),
+    # with "ccflags-y += -I$(src)/include" in the Kbuild.
+    os.makedirs(os.path.join(work, "include", "linux"), exist_ok=True)
+    mirror(os.path.join(paths.repo, "core", "klp-extern.h"),
+           os.path.join(work, "include", "linux", "klp-extern.h"))
     mods = []
     if (os.path.exists(os.path.join(work, "Kbuild"))
             or os.path.exists(os.path.join(work, "Makefile"))):
         mods = _make_modules(paths, kbuild, arch, work, log)
+        _post_link(paths, work, mods, log)
     progs = sorted(f for f in os.listdir(work)
                    if f.endswith(".sh")
                    and os.stat(os.path.join(work, f)).st_mode & stat.S_IXUSR)
