@@ -32,15 +32,12 @@
 
 #define __KLP_EXT_NAME(obj, sym, pos)	KLP_EXT_PREFIX #obj "." #sym "." #pos
 
-#define __KLP_EXT_WEAK(obj, sym, pos)					\
-	__asm__(".weak " __KLP_EXT_NAME(obj, sym, pos))
-
 #define KLP_EXTERN_FUNC(local, obj, sym, pos, type, params)		\
 	extern type local params __asm__(__KLP_EXT_NAME(obj, sym, pos));\
-	__KLP_EXT_WEAK(obj, sym, pos)
+	__asm__(".weak " __KLP_EXT_NAME(obj, sym, pos))
 
 #define KLP_EXTERN_VAR(local, obj, sym, pos, type)			\
 	extern type local __asm__(__KLP_EXT_NAME(obj, sym, pos));	\
-	__KLP_EXT_WEAK(obj, sym, pos)
+	__asm__(".weak " __KLP_EXT_NAME(obj, sym, pos))
 
 #endif /* _LINUX_KLP_EXTERN_H */
