@@ -16,8 +16,9 @@
  * the symbol .klp.sym.<object>.<symbol>,<position> in section
  * SHN_LIVEPATCH, as Documentation/livepatch/module-elf-format.rst defines
  * them; livepatch then resolves and applies them when the patch or the
- * object loads. Nothing is renumbered: symbols keep their indices, new
- * sections and the grown string tables go to the end of the file.
+ * object loads. Nothing is renumbered: symbols and sections keep their
+ * indices (relocations and the kernel's symbol tables name them by
+ * index) and the new sections come last; libelf lays the file out anew.
  * Relocations the kernel would not apply late, or that the architecture
  * cannot take from such a section, are refused with the reason, and the
  * file is left as it was.
@@ -355,6 +356,8 @@ static bool klp_late_target_ok(const char *name)
 		"__mmu_ftr_fixup", "__fw_ftr_fixup", "__lwsync_fixup",
 		".retpoline_sites", ".return_sites", ".ibt_endbr_seal",
 		"__patchable_function_entries", ".smp_locks", ".parainstructions",
+		/* Copied, at load, to where late writes never reach. */
+		".data..percpu", "__ftr_alt_",
 	};
 	size_t i;
 
@@ -678,13 +681,18 @@ static int klp_add_sections(struct klp_ctx *c)
 static int klp_copy(const char *from, const char *to)
 {
 	char buf[65536];
+	struct stat st;
 	int in, out;
 	ssize_t n = 0;
 
 	in = open(from, O_RDONLY);
 	if (in < 0)
 		return -1;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fstat(in, &st)) {
+		close(in);
+		return -1;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);
 	if (out < 0) {
 		close(in);
 		return -1;
@@ -716,6 +724,24 @@ static void klp_free(struct klp_ctx *c)
 	for (i = 0; i < c->nr_bufs; i++)
 		free(c->bufs[i]);
 	free(c->bufs);
+}
+
+/* A signature appended by scripts/sign-file ends with this. */
+static const char klp_sig_magic[] = "~Module signature appended~\n";
+
+static bool klp_is_signed(const char *path)
+{
+	char tail[sizeof(klp_sig_magic) - 1];
+	bool sig = false;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (lseek(fd, -(off_t)sizeof(tail), SEEK_END) >= 0 &&
+	    read(fd, tail, sizeof(tail)) == (ssize_t)sizeof(tail))
+		sig = !memcmp(tail, klp_sig_magic, sizeof(tail));
+	close(fd);
+	return sig;
 }
 
 static int klp_rewrite(struct klp_ctx *c)
@@ -800,6 +826,12 @@ int klp_post_link(const char *in, const char *out)
 	char *tmp;
 	int fd;
 
+	/* Rewriting would break the signature: finalise, then sign. */
+	if (klp_is_signed(in)) {
+		fprintf(stderr, "objtool-ext: %s: the module is signed already: finalise it before sign-file\n",
+			in);
+		return EXIT_FINDINGS;
+	}
 	if (asprintf(&tmp, "%s.klp-tmp", out) < 0)
 		return EXIT_BADINPUT;
 	if (klp_copy(in, tmp)) {

@@ -239,6 +239,10 @@ def check_arch(tap, run, tool, arch, work):
     _compile(run, arch, bad, "KLP_TEST_BAD_NAME")
     _refused(tap, tool, arch, bad, work, "a placeholder without a position",
              "not <object>.<symbol>.<position>")
+    with open(bad, "wb") as f:
+        f.write(_read(obj) + b"\0" * 12 + b"~Module signature appended~\n")
+    _refused(tap, tool, arch, bad, work, "a module signed already",
+             "signed already")
     _compile(run, arch, bad, "KLP_TEST_INIT_REF")
     _refused(tap, tool, arch, bad, work,
              "a module's symbol used from .init.text", ".init.text")

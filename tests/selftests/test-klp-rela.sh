@@ -21,7 +21,7 @@ cleanup() {
 		echo 0 > "$SYSFS/$PATCH/enabled" 2>/dev/null
 		wait_for 15 gone "$SYSFS/$PATCH"
 	fi
-	rmmod $PATCH 2>/dev/null
+	wait_for 15 try_rmmod $PATCH
 	rmmod klp_test_ext_raw 2>/dev/null
 	rmmod klp_test_ext_target 2>/dev/null
 	return 0
@@ -33,10 +33,16 @@ load_patch() {
 		fail "transition of $PATCH did not finish ($1)"
 }
 
+try_rmmod() {
+	rmmod "$1" 2>/dev/null
+}
+
 unload_patch() {
 	echo 0 > "$SYSFS/$PATCH/enabled"
 	wait_for 15 gone "$SYSFS/$PATCH" || fail "$PATCH did not go away ($1)"
-	rmmod $PATCH || fail "cannot unload $PATCH ($1)"
+	# The patch drops its module reference after its sysfs directory.
+	wait_for 15 try_rmmod $PATCH ||
+		fail "cannot unload $PATCH ($1): $(rmmod $PATCH 2>&1)"
 }
 
 # check_patched WHAT COUNT: the report of the new code, every symbol
