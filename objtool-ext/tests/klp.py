@@ -276,34 +276,10 @@ def check_usage(tap, tool, work):
 
 
 def check_fuzz(tap, run, asan, objs, work, count):
-    """Mutated patch modules: no crash, 0/1/2, 2 when truncated."""
+    """Mutated patch modules through the sanitizer build (run.fuzz_file)."""
     rng = random.Random(20261203)
-    env = dict(os.environ,
-               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
-    path = os.path.join(work, "klp-fuzz.o")
     dst = os.path.join(work, "klp-fuzz.ko")
     for obj in objs:
-        data = _read(obj)
-        runs = bad = 0
-        first = ""
-        for name, blob, truncated in run.mutations(data, rng, count):
-            with open(path, "wb") as f:
-                f.write(blob)
-            try:
-                r = _post_link(asan, path, dst, env)
-                status, err = r.returncode, r.stderr
-            except subprocess.TimeoutExpired:
-                status, err = -1, "timed out"
-            runs += 1
-            ok = status in (0, 1, 2) and "Sanitizer" not in err and \
-                "runtime error" not in err
-            if truncated and status != 2:
-                ok = False
-            if not ok:
-                bad += 1
-                if not first:
-                    first = (f"{name}: status {status}: "
-                             f"{err.strip().splitlines()[:3]}")
-        tap.result(bad == 0, f"fuzz klp-post-link {os.path.basename(obj)}: "
-                   f"{runs} inputs, no crash, exit 2 when truncated", first)
+        run.fuzz_file(tap, "klp-post-link", obj, rng, count,
+                      os.path.join(work, "klp-fuzz.o"),
+                      lambda p: _post_link(asan, p, dst, run.FUZZ_ENV))

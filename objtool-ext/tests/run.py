@@ -258,39 +258,49 @@ def mutations(data, rng, count):
         yield f"random bytes #{k}", bytes(b), False
 
 
+FUZZ_ENV = dict(os.environ,
+                ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
+                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:"
+                              "exitcode=98")
+
+
+def fuzz_file(tap, label, obj, rng, count, path, run_one):
+    """Mutations of obj written to path and given to run_one(path) (a
+    CompletedProcess of a sanitizer build): each must end with status 0,
+    1 or 2 (2 when truncated) and no sanitizer report."""
+    with open(obj, "rb") as f:
+        data = f.read()
+    runs = bad = 0
+    first = ""
+    for name, blob, truncated in mutations(data, rng, count):
+        with open(path, "wb") as f:
+            f.write(blob)
+        try:
+            r = run_one(path)
+            status, err = r.returncode, r.stderr
+        except subprocess.TimeoutExpired:
+            status, err = -1, "timed out"
+        runs += 1
+        ok = status in (0, 1, 2) and "Sanitizer" not in err and \
+            "runtime error" not in err
+        if truncated and status != 2:
+            ok = False
+        if not ok:
+            bad += 1
+            if not first:
+                first = (f"{name}: status {status}: "
+                         f"{err.strip().splitlines()[:3]}")
+    tap.result(bad == 0, f"fuzz {label} {os.path.basename(obj)}: {runs} "
+               "inputs, no crash, exit 2 when truncated", first)
+
+
 def check_fuzz(tap, asan, objs, work, count):
     rng = random.Random(20261121)
-    env = dict(os.environ,
-               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
     path = os.path.join(work, "fuzz.o")
     for arch in sorted(objs):
         for obj in objs[arch]:
-            with open(obj, "rb") as f:
-                data = f.read()
-            runs = bad = 0
-            first = ""
-            for name, blob, truncated in mutations(data, rng, count):
-                with open(path, "wb") as f:
-                    f.write(blob)
-                try:
-                    r = run_tool(asan, [path], env=env)
-                    status, err = r.returncode, r.stderr
-                except subprocess.TimeoutExpired:
-                    status, err = -1, "timed out"
-                runs += 1
-                ok = status in (0, 1, 2) and "Sanitizer" not in err and \
-                    "runtime error" not in err
-                if truncated and status != 2:
-                    ok = False
-                if not ok:
-                    bad += 1
-                    if not first:
-                        first = (f"{name}: status {status}: "
-                                 f"{err.strip().splitlines()[:3]}")
-            tap.result(bad == 0,
-                       f"fuzz {arch} {os.path.basename(obj)}: {runs} inputs, "
-                       f"no crash, exit 2 when truncated", first)
+            fuzz_file(tap, arch, obj, rng, count, path,
+                      lambda p: run_tool(asan, [p], env=FUZZ_ENV))
 
 
 def main():
