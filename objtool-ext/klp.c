@@ -367,6 +367,26 @@ static bool klp_late_target_ok(const char *name)
 	return true;
 }
 
+/*
+ * arch/powerpc/kernel/module_64.c writes the data relocations (ADDR64,
+ * REL32, REL64) with plain stores, and the core applies .klp.rela after
+ * the module's read-only sections were sealed: when the patch enables
+ * (its init runs with text and rodata read-only), and for a module's
+ * objects when that module loads (ro_after_init sealed too).
+ */
+static bool klp_ppc64_store_ok(struct klp_ctx *c, size_t target,
+			       const char *tname, const struct klp_ext *e)
+{
+	GElf_Shdr sh;
+
+	if (!gelf_getshdr(elf_getscn(c->elf, target), &sh))
+		return false;
+	if (!(sh.sh_flags & SHF_WRITE))
+		return false;
+	return !strcmp(e->obj, "vmlinux") ||
+	       !str_starts(tname, ".data..ro_after_init");
+}
+
 static uint32_t klp_load32(struct klp_ctx *c, const uint8_t *p)
 {
 	if (c->eh.e_ident[EI_DATA] == ELFDATA2MSB)
@@ -412,6 +432,13 @@ static int klp_check_rela(struct klp_ctx *c, const GElf_Rela *r,
 					   e->name);
 				return -1;
 			}
+	}
+	if (c->eh.e_machine == EM_PPC64 && type != R_PPC64_REL24 &&
+	    !klp_ppc64_store_ok(c, target, tname, e)) {
+		klp_refuse(c, EXIT_FINDINGS, "%s+0x%llx: ppc64 writes the relocation against '%s' with a plain store, and %s is read-only by then",
+			   tname, (unsigned long long)r->r_offset, e->name,
+			   tname);
+		return -1;
 	}
 	if (c->eh.e_machine == EM_PPC64 && type == R_PPC64_REL24 && code) {
 		uint32_t insn, next;
@@ -678,22 +705,18 @@ static int klp_add_sections(struct klp_ctx *c)
 	return 0;
 }
 
-static int klp_copy(const char *from, const char *to)
+/* Copy @from into the empty file open on @out, with @from's mode. */
+static int klp_copy(const char *from, int out)
 {
 	char buf[65536];
 	struct stat st;
-	int in, out;
 	ssize_t n = 0;
+	int in;
 
 	in = open(from, O_RDONLY);
 	if (in < 0)
 		return -1;
-	if (fstat(in, &st)) {
-		close(in);
-		return -1;
-	}
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 0777);
-	if (out < 0) {
+	if (fstat(in, &st) || fchmod(out, st.st_mode & 0777)) {
 		close(in);
 		return -1;
 	}
@@ -703,9 +726,7 @@ static int klp_copy(const char *from, const char *to)
 			break;
 		}
 	close(in);
-	if (close(out) || n < 0)
-		return -1;
-	return 0;
+	return n < 0 ? -1 : 0;
 }
 
 static void klp_free(struct klp_ctx *c)
@@ -832,18 +853,22 @@ int klp_post_link(const char *in, const char *out)
 			in);
 		return EXIT_FINDINGS;
 	}
-	if (asprintf(&tmp, "%s.klp-tmp", out) < 0)
+	/* A name of its own: runs on one output must not share a file. */
+	if (asprintf(&tmp, "%s.XXXXXX", out) < 0)
 		return EXIT_BADINPUT;
-	if (klp_copy(in, tmp)) {
+	fd = mkstemp(tmp);
+	if (fd < 0 || klp_copy(in, fd)) {
 		fprintf(stderr, "objtool-ext: %s: cannot copy to %s: %s\n", in,
 			tmp, strerror(errno));
-		unlink(tmp);
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		free(tmp);
 		return EXIT_BADINPUT;
 	}
 	elf_version(EV_CURRENT);
-	fd = open(tmp, O_RDWR);
-	c.elf = fd < 0 ? NULL : elf_begin(fd, ELF_C_RDWR, NULL);
+	c.elf = elf_begin(fd, ELF_C_RDWR, NULL);
 	if (!c.elf)
 		klp_refuse(&c, EXIT_BADINPUT, "not an ELF file");
 	else if (!klp_rewrite(&c) && rename(tmp, out))
@@ -851,8 +876,7 @@ int klp_post_link(const char *in, const char *out)
 			   strerror(errno));
 	if (c.elf)
 		elf_end(c.elf);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	unlink(tmp);
 	klp_free(&c);
 	free(tmp);

@@ -13,6 +13,7 @@ under ASan and UBSan.
 
 import os
 import random
+import shutil
 import struct
 import subprocess
 
@@ -204,6 +205,32 @@ def _patch_at_reloc(path, placeholder, fn):
         f.write(data)
 
 
+def _parallel(tap, tool, src, want, work, runs=8):
+    """Runs at once on one output (make -j, two build trees on one
+    share) each get their own temporary file: every run succeeds, the
+    output is a serial run's, nothing is left behind."""
+    sub = os.path.join(work, "parallel")
+    if os.path.exists(sub):
+        shutil.rmtree(sub)
+    os.makedirs(sub)
+    out = os.path.join(sub, "patch.ko")
+    procs = [subprocess.Popen([tool, "klp-post-link", "-o", out, src],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(runs)]
+    errs = []
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        if p.returncode:
+            errs.append(f"exit {p.returncode}: {err.strip()}")
+    left = sorted(set(os.listdir(sub)) - {"patch.ko"})
+    same = os.path.exists(out) and _read(out) == _read(want)
+    tap.result(not errs and same and not left,
+               f"klp-post-link: {runs} runs at once on one output all "
+               "succeed, with a serial run's result",
+               f"{'; '.join(errs[:2])} same={same} left={left}")
+
+
 def check_arch(tap, run, tool, arch, work):
     """The good module and the refusals of one architecture; returns the
     objects to fuzz."""
@@ -231,6 +258,9 @@ def check_arch(tap, run, tool, arch, work):
                f"objtool-ext check {arch}: reads the finalised module as "
                "it read the input", f"{r0.returncode} -> {r1.returncode}: "
                f"{r1.stderr.strip()}")
+
+    if arch == "x86_64":
+        _parallel(tap, tool, obj, out, work)
 
     bad = os.path.join(work, f"{arch}-klp-bad.o")
     _compile(run, arch, bad, "KLP_TEST_NO_MODINFO")
@@ -260,6 +290,16 @@ def check_arch(tap, run, tool, arch, work):
         _refused(tap, tool, arch, bad, work,
                  "a call without a nop for the TOC restore",
                  "not followed by a nop")
+    _compile(run, arch, bad, "KLP_TEST_RODATA_REF")
+    if arch == "ppc64le":
+        _refused(tap, tool, arch, bad, work,
+                 "a module's address in read-only data", "read-only")
+    else:
+        r = _post_link(tool, bad, out)
+        tap.result(r.returncode == 0,
+                   f"klp-post-link {arch}: takes a module's address in "
+                   "read-only data (written through the text-patching API)",
+                   r.stderr.strip())
     return [obj]
 
 

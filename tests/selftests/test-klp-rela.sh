@@ -6,9 +6,10 @@
 # static functions and data of vmlinux and of klp_test_ext_target, one
 # name present twice in each. Its relocations must be written when the
 # patch loads (vmlinux, and a target loaded before), when the target
-# loads after it, again when the target comes back, again after a load
-# that failed in the pre-patch callback, and for a patch loaded anew
-# after it was disabled. A patch module never finalised is refused.
+# loads after it, again when the target comes back at another address,
+# again after a load that failed in the pre-patch callback, and for a
+# patch loaded anew after it was disabled. A patch module never
+# finalised is refused.
 . ./lib.sh
 
 PATCH=klp_test_ext_patch
@@ -23,6 +24,7 @@ cleanup() {
 	fi
 	wait_for 15 try_rmmod $PATCH
 	rmmod klp_test_ext_raw 2>/dev/null
+	rmmod klp_test_ext_filler 2>/dev/null
 	rmmod klp_test_ext_target 2>/dev/null
 	return 0
 }
@@ -69,6 +71,11 @@ check_patched() {
 	say "$1: $r"
 }
 
+# The target's klp_ext_add in /proc/kallsyms (root sees addresses).
+ext_addr() {
+	awk '$3 == "klp_ext_add" && $4 == "[klp_test_ext_target]" { print $1 }' /proc/kallsyms
+}
+
 check_unpatched() {
 	[[ $(cat $EXT) =~ ^unpatched ]] || fail "report '$(cat $EXT)' ($1)"
 }
@@ -90,10 +97,17 @@ cat $EXT > /dev/null
 [ "$before" != "$after" ] && [ "$(cat $LOGLEVEL)" = "$before" ] ||
 	fail "ignore_loglevel not written: $before, $after, $(cat $LOGLEVEL)"
 
-# 2. The target leaves and comes back while the patch stays.
+# 2. The target leaves and comes back, at another address (the filler
+# takes the memory it left), while the patch stays.
+old_addr=$(ext_addr)
 rmmod klp_test_ext_target || fail "cannot unload the patched target"
+insmod ./klp_test_ext_filler.ko || fail "cannot load klp_test_ext_filler"
 insmod ./klp_test_ext_target.ko || fail "cannot reload the target"
-check_patched "target reloaded" 1
+new_addr=$(ext_addr)
+[ -n "$old_addr" ] && [ "$old_addr" != "$new_addr" ] ||
+	fail "klp_ext_add stayed at '$old_addr' ('$new_addr'): the reload tests nothing new"
+check_patched "target reloaded elsewhere" 1
+rmmod klp_test_ext_filler || fail "cannot unload klp_test_ext_filler"
 
 # 3. A load refused by the pre-patch callback leaves nothing written.
 rmmod klp_test_ext_target || fail "cannot unload the target"

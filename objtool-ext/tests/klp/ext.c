@@ -46,6 +46,17 @@ __attribute__((section(".init.text"))) int new_init_fn(int x)
 }
 #endif
 
+#ifdef KLP_TEST_RODATA_REF
+/*
+ * A module object's address in read-only data: ppc64 cannot write it.
+ * In asm, as a compiler without -fpic still calls such data writable.
+ */
+__asm__(".pushsection .rodata.klp, \"a\"\n"
+	".balign 8\n"
+	"klp_ro_ptr: .quad __klp_ext.test_klp_mod.klp_mod_static_var.1\n"
+	".popsection");
+#endif
+
 #ifndef KLP_TEST_NO_MODINFO
 static const char modinfo[] __attribute__((used, section(".modinfo"),
 					   aligned(1))) =
