@@ -369,21 +369,21 @@ static bool klp_late_target_ok(const char *name)
 
 /*
  * arch/powerpc/kernel/module_64.c writes the data relocations (ADDR64,
- * REL32, REL64) with plain stores, and the core applies .klp.rela after
- * the module's read-only sections were sealed: when the patch enables
- * (its init runs with text and rodata read-only), and for a module's
- * objects when that module loads (ro_after_init sealed too).
+ * REL32, REL64) with plain stores. The vmlinux sections are written by
+ * the module loader while the patch module is still unformed, all of it
+ * writable; a module's, when that module loads, after the patch module's
+ * read-only sections and its ro_after_init data were sealed.
  */
 static bool klp_ppc64_store_ok(struct klp_ctx *c, size_t target,
 			       const char *tname, const struct klp_ext *e)
 {
 	GElf_Shdr sh;
 
+	if (!strcmp(e->obj, "vmlinux"))
+		return true;
 	if (!gelf_getshdr(elf_getscn(c->elf, target), &sh))
 		return false;
-	if (!(sh.sh_flags & SHF_WRITE))
-		return false;
-	return !strcmp(e->obj, "vmlinux") ||
+	return (sh.sh_flags & SHF_WRITE) &&
 	       !str_starts(tname, ".data..ro_after_init");
 }
 
@@ -720,11 +720,16 @@ static int klp_copy(const char *from, int out)
 		close(in);
 		return -1;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n) {
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		ssize_t w = write(out, buf, n);
+
+		if (w != n) {
+			if (w >= 0)
+				errno = EIO;	/* short write: the disk is full */
 			n = -1;
 			break;
 		}
+	}
 	close(in);
 	return n < 0 ? -1 : 0;
 }
@@ -871,13 +876,14 @@ int klp_post_link(const char *in, const char *out)
 	c.elf = elf_begin(fd, ELF_C_RDWR, NULL);
 	if (!c.elf)
 		klp_refuse(&c, EXIT_BADINPUT, "not an ELF file");
-	else if (!klp_rewrite(&c) && rename(tmp, out))
+	else if (!klp_rewrite(&c) && (fsync(fd) || rename(tmp, out)))
 		klp_refuse(&c, EXIT_BADINPUT, "cannot write %s: %s", out,
 			   strerror(errno));
 	if (c.elf)
 		elf_end(c.elf);
 	close(fd);
-	unlink(tmp);
+	if (c.status != EXIT_CLEAN)
+		unlink(tmp);
 	klp_free(&c);
 	free(tmp);
 	return c.status;

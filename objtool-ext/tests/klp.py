@@ -300,6 +300,11 @@ def check_arch(tap, run, tool, arch, work):
                    f"klp-post-link {arch}: takes a module's address in "
                    "read-only data (written through the text-patching API)",
                    r.stderr.strip())
+    _compile(run, arch, bad, "KLP_TEST_RODATA_VMLINUX")
+    r = _post_link(tool, bad, out)
+    tap.result(r.returncode == 0,
+               f"klp-post-link {arch}: takes vmlinux's address in read-only "
+               "data (the loader writes it before sealing)", r.stderr.strip())
     return [obj]
 
 

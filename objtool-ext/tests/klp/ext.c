@@ -57,6 +57,14 @@ __asm__(".pushsection .rodata.klp, \"a\"\n"
 	".popsection");
 #endif
 
+#ifdef KLP_TEST_RODATA_VMLINUX
+/* vmlinux's, in read-only data: written while the module is unformed. */
+__asm__(".pushsection .rodata.klp, \"a\"\n"
+	".balign 8\n"
+	"klp_ro_ptr: .quad __klp_ext.vmlinux.klp_test_static_var.0\n"
+	".popsection");
+#endif
+
 #ifndef KLP_TEST_NO_MODINFO
 static const char modinfo[] __attribute__((used, section(".modinfo"),
 					   aligned(1))) =

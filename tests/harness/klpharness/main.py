@@ -47,6 +47,27 @@ def core_steps(paths, core, arch):
     raise HarnessError(f"unknown core '{core}' (known: {' '.join(CORES)})")
 
 
+# Lines of each failure repeated at the end of make check's output.
+RECAP_LINES = 6
+
+
+def recap_lines(context):
+    """Of failure_context()'s lines: each failed test's result line and
+    the last lines it printed (where a test says why it failed)."""
+    out = []
+    tail = None
+    for line in context + [None]:
+        if line is None or not line.startswith("#"):
+            if tail is not None:
+                out += tail[-RECAP_LINES:]
+            if line is not None:
+                out.append(line)
+            tail = []
+        elif tail is not None:
+            tail.append(line)
+    return out
+
+
 class Runner:
     def __init__(self, args):
         self.args = args
@@ -55,6 +76,9 @@ class Runner:
                                        os.path.join(self.paths.o, "results"))
         self.timer = util.Timer()
         self.jobs = args.jobs or os.cpu_count() or 1
+        # What failed, repeated under the closing table: a CI log is
+        # often read from its end only.
+        self.recap = []
 
     def packages(self, archs):
         pkgs = list(deps.COMMON)
@@ -211,8 +235,12 @@ class Runner:
                 self.paths, [a.name for a in archs],
                 os.path.join(self.results, "objtool-ext-tests.log"))
         if counts.failed:
-            say(f"    failures: see "
-                f"{os.path.join(self.results, 'objtool-ext-tests.log')}")
+            log = os.path.join(self.results, "objtool-ext-tests.log")
+            say(f"    failures: see {log}")
+            self.recap.append(f"[host] objtool-ext-tests: see {log}")
+            with open(log, errors="replace") as f:
+                self.recap += [f"  {x.rstrip()}" for x in f
+                               if x.startswith("not ok")][:RECAP_LINES]
         return {"core": self.args.core, "arch": "host", "flavour": "-",
                 "suite": "objtool-ext-tests", "passed": counts.passed,
                 "failed": counts.failed, "skipped": counts.skipped,
@@ -237,8 +265,11 @@ class Runner:
             if not r.counts.failed:
                 continue
             say(f"[{tag}] {r.suite}: {r.note or 'failed'}")
-            for line in results.failure_context(r.lines):
+            context = results.failure_context(r.lines)
+            for line in context:
                 say("  " + line)
+            self.recap.append(f"[{tag}] {r.suite}: {r.note or 'failed'}")
+            self.recap += [f"  {x}" for x in recap_lines(context)]
         rows = [self.row(core, arch, flavour, r.suite, r.counts, r.seconds,
                          r.note if r.counts.failed else "")
                 for r in vrows]
@@ -414,6 +445,15 @@ class Runner:
             f"({os.path.join(self.results, 'summary.tsv')})")
         say(results.table(rows))
         t = results.totals(rows)
+        if t.failed:
+            say("what failed (details above):")
+            for r in rows:
+                if r["failed"]:
+                    say(f"  {r['core']}/{r['arch']}/{r.get('flavour', '-')} "
+                        f"{r['suite']}: {r['failed']} failed"
+                        f"{': ' + r['note'] if r.get('note') else ''}")
+            for line in self.recap:
+                say(line)
         say(results.closing_line(t))
         return 0 if t.failed == 0 else 1
 
@@ -431,7 +471,9 @@ class Runner:
             ("pass", "pass", None, None, 0, [" passed, 0 failed, "], ok,
              "livepatch sysfs and patch_state present"),
             ("fail", "fail", None, None, 1,
-             ["not ok 1 selftests: extra: test-fail.sh"], bad,
+             ["not ok 1 selftests: extra: test-fail.sh",
+              # the recap under the table, for logs read from the end
+              "what failed (details above):", " extra: 1 failed"], bad,
              "failing on purpose"),
             ("hang", "hang", None, None, 1,
              ["guest hung: no console output"], bad, None),
