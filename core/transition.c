@@ -28,8 +28,8 @@
  *      Partner: the second smp_rmb() in klp_ftrace_handler().
  *  (B) klp_transition_prepare()/klp_transition_reverse(): klp_goal, then
  *      smp_wmb(), then TIF_PATCH_PENDING set in klp_transition_start().
- *      Partner: the test_and_clear in klp_update_patch_state() (a full
- *      barrier) and the smp_rmb() in __klp_sched_try_switch().
+ *      Partner: the smp_rmb() in klp_update_patch_state() and the one
+ *      in __klp_sched_try_switch().
  *  (C) klp_enable_locked() and klp_disable_patch_locked() (main.c):
  *      func->transition, then smp_wmb(), then the functions become
  *      visible (pushed) or tasks get TIF_PATCH_PENDING.
@@ -60,6 +60,14 @@
  *      with its own delay at its end. Partner: the round's smp_mb()
  *      between that mod_delayed_work() and its read of klp_kicks; it
  *      kicks again if the count moved.
+ *  (I) klp_switch_task() and klp_update_patch_state(): the task's
+ *      patch_state, then its flag cleared by a fully ordered
+ *      test_and_clear. Partner: the smp_rmb() in klp_visit_try_switch()
+ *      between its read of the flag and its read of the state. A round
+ *      that finds a flag cleared finds the state switched; with the
+ *      flag cleared first, a round could see neither, take the task for
+ *      an unflagged child, flag it, and the task then switched: flagged
+ *      in the goal, its count never dropped (a WARN at the end).
  *
  * Completion is event-driven: klp_flagged counts the flags set. The
  * switch points (exit to user space, idle, cond_resched(), exit) drop
@@ -76,6 +84,7 @@
 
 #include <kunit/visibility.h>
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
@@ -226,6 +235,30 @@ static void klp_sync_cpus(void)
 }
 
 /* Flags, their count and the kick ------------------------------------------ */
+
+#if IS_ENABLED(CONFIG_KLPCORE_KUNIT_TEST)
+/*
+ * Test kernels only: microseconds that a task switching itself on its
+ * way to user space leaves between its new state and its flag cleared
+ * (pair I), a window of a few instructions otherwise, so that
+ * test-switch-race.sh can make rounds meet it.
+ * livepatch.test_switch_delay_us, 0 (off) by default.
+ */
+static unsigned int klp_test_switch_delay_us;
+module_param_named(test_switch_delay_us, klp_test_switch_delay_us, uint, 0644);
+
+static void klp_test_delay(void)
+{
+	unsigned int us = min(READ_ONCE(klp_test_switch_delay_us), 50000U);
+
+	mdelay(us / 1000);
+	udelay(us % 1000);
+}
+#else
+static inline void klp_test_delay(void)
+{
+}
+#endif
 
 static void klp_retry_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(klp_retry_work, klp_retry_fn);
@@ -442,10 +475,9 @@ static enum klp_hold klp_task_may_switch(struct task_struct *task,
  */
 static void klp_switch_task(struct task_struct *task, bool kick)
 {
-	bool flagged = test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING);
-
 	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
-	if (flagged)
+	/* Pair (I): the state, then the flag cleared (fully ordered). */
+	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		klp_drop_flag(kick);
 }
 
@@ -528,15 +560,23 @@ void klp_update_patch_state(struct task_struct *task)
 	 */
 	guard(preempt_notrace)();
 
+	if (!klp_patch_pending(task))
+		return;
 	/*
-	 * The atomic test_and_clear orders the flag read before the goal
-	 * read; partner of pair (B). It also orders it before any later
-	 * func->transition read in the handler on this CPU (pair C).
+	 * The flag read before the goal read (partner of pair B), and
+	 * before any later func->transition read in the handler on this
+	 * CPU (pair C).
 	 */
-	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING)) {
-		WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
-		klp_drop_flag(true);	/* pair (E) */
-	}
+	smp_rmb();
+	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
+	klp_test_delay();
+	/*
+	 * Pair (I): the state before the flag goes, so that a round that
+	 * finds the flag gone finds the task switched, and never flags it
+	 * again. Only the path that clears the flag drops its count (E).
+	 */
+	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
+		klp_drop_flag(true);
 }
 
 /**
@@ -653,7 +693,8 @@ static void klp_visit_tasks(bool idle,
 static void klp_visit_set_state(struct task_struct *task, long state)
 {
 	if (state == KLP_TRANSITION_IDLE)
-		WARN_ON_ONCE(klp_patch_pending(task));
+		WARN_ONCE(klp_patch_pending(task), "%s:%d still flagged, in %d\n",
+			  task->comm, task->pid, task->patch_state);
 	else
 		WARN_ON_ONCE(task->patch_state != KLP_TRANSITION_IDLE);
 	WRITE_ONCE(task->patch_state, state);
@@ -859,7 +900,18 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 	struct klp_round *round = (struct klp_round *)arg;
 	struct klp_check check = { .kick = false };
 	bool flagged = klp_patch_pending(task);
-	enum klp_hold hold = klp_try_switch_task(task, &check);
+	enum klp_hold hold;
+
+	/*
+	 * Pair (I): the flag, then the state that klp_try_switch_task()
+	 * reads first. A flag found cleared by a switch point comes with
+	 * that task's new state: it is switched, not marked again.
+	 * Partner: the fully ordered test_and_clear in
+	 * klp_update_patch_state() and klp_switch_task(), after their
+	 * state store.
+	 */
+	smp_rmb();
+	hold = klp_try_switch_task(task, &check);
 
 	if (hold == KLP_GO)
 		return;
@@ -869,9 +921,10 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 	 * flag it now, so that it switches, and kicks, at its next switch
 	 * point. Whether it was flagged is read before the check: a task
 	 * flagged then may have switched since, by its own switch point,
-	 * and must not get a flag again. One unflagged then can only be
-	 * switched by a round, under klp_mutex: by this check, which held
-	 * it.
+	 * and must not get a flag again. One unflagged then, and not in
+	 * the goal (pair I: a switch point clears the flag only after its
+	 * state store), can only be switched by a round, under klp_mutex:
+	 * by this check, which held it.
 	 */
 	if (!flagged)
 		klp_mark(task);
