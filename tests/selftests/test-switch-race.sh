@@ -30,7 +30,7 @@ cleanup() {
 		echo 0 > "$SYSFS/$PATCH/enabled" 2>/dev/null
 		wait_for 15 gone "$SYSFS/$PATCH"
 	fi
-	wait_for 15 try_rmmod $PATCH
+	[ -d /sys/module/$PATCH ] && wait_for 15 try_rmmod $PATCH
 	rmmod klp_test_target 2>/dev/null
 	return 0
 }
