@@ -60,7 +60,7 @@
  *      with its own delay at its end. Partner: the round's smp_mb()
  *      between that mod_delayed_work() and its read of klp_kicks; it
  *      kicks again if the count moved.
- *  (I) klp_switch_task() and klp_update_patch_state(): the task's
+ *  (I) klp_switch_task(), which every switch path uses: the task's
  *      patch_state, then its flag cleared by a fully ordered
  *      test_and_clear. Partner: the smp_rmb() in klp_visit_try_switch()
  *      between its read of the flag and its read of the state. A round
@@ -238,8 +238,9 @@ static void klp_sync_cpus(void)
 
 #if IS_ENABLED(CONFIG_KLPCORE_KUNIT_TEST)
 /*
- * Test kernels only: microseconds that a task switching itself on its
- * way to user space leaves between its new state and its flag cleared
+ * Test kernels only: microseconds that a task switching itself (on its
+ * way to user space, in cond_resched(), at exit) leaves between its new
+ * state and its flag cleared
  * (pair I), a window of a few instructions otherwise, so that
  * test-switch-race.sh can make rounds meet it.
  * livepatch.test_switch_delay_us, 0 (off) by default.
@@ -251,6 +252,8 @@ static void klp_test_delay(void)
 {
 	unsigned int us = min(READ_ONCE(klp_test_switch_delay_us), 50000U);
 
+	if (!us)
+		return;
 	mdelay(us / 1000);
 	udelay(us % 1000);
 }
@@ -476,7 +479,14 @@ static enum klp_hold klp_task_may_switch(struct task_struct *task,
 static void klp_switch_task(struct task_struct *task, bool kick)
 {
 	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
-	/* Pair (I): the state, then the flag cleared (fully ordered). */
+	/* Not under a round's task_call_func(): no scheduler lock held */
+	if (task == current)
+		klp_test_delay();
+	/*
+	 * Pair (I): the state before the flag goes, so that a round that
+	 * finds the flag gone finds the task switched, and never flags it
+	 * again. Only the path that clears the flag drops its count (E).
+	 */
 	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
 		klp_drop_flag(kick);
 }
@@ -568,15 +578,7 @@ void klp_update_patch_state(struct task_struct *task)
 	 * CPU (pair C).
 	 */
 	smp_rmb();
-	WRITE_ONCE(task->patch_state, READ_ONCE(klp_goal));
-	klp_test_delay();
-	/*
-	 * Pair (I): the state before the flag goes, so that a round that
-	 * finds the flag gone finds the task switched, and never flags it
-	 * again. Only the path that clears the flag drops its count (E).
-	 */
-	if (test_and_clear_tsk_thread_flag(task, TIF_PATCH_PENDING))
-		klp_drop_flag(true);
+	klp_switch_task(task, true);
 }
 
 /**
@@ -906,9 +908,8 @@ static void klp_visit_try_switch(struct task_struct *task, long arg)
 	 * Pair (I): the flag, then the state that klp_try_switch_task()
 	 * reads first. A flag found cleared by a switch point comes with
 	 * that task's new state: it is switched, not marked again.
-	 * Partner: the fully ordered test_and_clear in
-	 * klp_update_patch_state() and klp_switch_task(), after their
-	 * state store.
+	 * Partner: the fully ordered test_and_clear in klp_switch_task(),
+	 * after its state store.
 	 */
 	smp_rmb();
 	hold = klp_try_switch_task(task, &check);

@@ -36,6 +36,11 @@ wait_for() {
 	return 1
 }
 
+# For wait_for: a module that may still be held for a moment.
+try_rmmod() {
+	rmmod "$1" 2>/dev/null
+}
+
 sysfs_is() {		# sysfs_is RELPATH VALUE
 	[ "$(cat "$SYSFS/$1" 2>/dev/null)" = "$2" ]
 }

@@ -36,10 +36,6 @@ load_patch() {
 		fail "transition of $PATCH did not finish ($1)"
 }
 
-try_rmmod() {
-	rmmod "$1" 2>/dev/null
-}
-
 unload_patch() {
 	echo 0 > "$SYSFS/$PATCH/enabled"
 	wait_for 15 gone "$SYSFS/$PATCH" || fail "$PATCH did not go away ($1)"

@@ -149,10 +149,6 @@ secs() {		# secs MICROSECONDS: SECS, in seconds with one decimal
 	SECS=$(($1 / 1000000)).$(($1 / 100000 % 10))
 }
 
-try_rmmod() {
-	rmmod "$1" 2>/dev/null
-}
-
 # What the failure message shows of the system and of the model.
 state_dump() {
 	local d f p s=

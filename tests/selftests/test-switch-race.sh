@@ -35,10 +35,6 @@ cleanup() {
 	return 0
 }
 
-try_rmmod() {
-	rmmod "$1" 2>/dev/null
-}
-
 is_klpcore || skip "the switch window knob is klpcore's"
 [ -w "$KNOB" ] || fail "no $KNOB in this test kernel (CONFIG_KLPCORE_KUNIT_TEST)"
 
