@@ -108,6 +108,7 @@ void klp_transition_cancel(void);
 void klp_transition_reverse(void);
 void klp_transition_force(void);
 void klp_transition_refresh(void);
+void klp_sync_cpus(void);
 int klp_transition_init(void);
 
 /* diag.c - what holds a transition up */

@@ -3,8 +3,10 @@
  * kunit.c - KUnit suites for the internals of the klpcore core
  *
  *   klpcore_site    the implementation stack of a patched function entry,
- *                   on a real ftrace site: push, pop, no-op entries, and
- *                   which implementation each universe sees
+ *                   on a real ftrace site: push, pop, no-op entries,
+ *                   which implementation each universe sees, objects
+ *                   attached and detached in one update, and an object
+ *                   that ftrace refuses left entirely unpatched
  *   klpcore_spans   the table of code that tasks must leave, built from a
  *                   patch and searched while a stack is walked, and
  *                   never used for another goal than its own
@@ -16,6 +18,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/ftrace.h>
 #include <linux/kallsyms.h>
 #include <linux/livepatch.h>
 #include <linux/slab.h>
@@ -27,6 +30,12 @@ noinline int klp_kunit_target(int x);
 noinline int klp_kunit_target(int x)
 {
 	return x + 1;
+}
+
+noinline int klp_kunit_target2(int x);
+noinline int klp_kunit_target2(int x)
+{
+	return x + 2;
 }
 
 noinline int klp_kunit_impl_a(int x);
@@ -50,15 +59,24 @@ static int klp_kunit_call(int x)
 	return fn(x);
 }
 
-static void klp_kunit_func(struct kunit *test, struct klp_func *func,
-			   void *new_func, bool nop)
+static int klp_kunit_call2(int x)
 {
-	unsigned long old = (unsigned long)klp_kunit_target;
+	int (*fn)(int) = klp_kunit_target2;
+
+	OPTIMIZER_HIDE_VAR(fn);
+	return fn(x);
+}
+
+static void klp_kunit_func_on(struct kunit *test, struct klp_func *func,
+			      int (*target)(int), const char *name,
+			      void *new_func, bool nop)
+{
+	unsigned long old = (unsigned long)target;
 
 	memset(func, 0, sizeof(*func));
-	func->old_name = "klp_kunit_target";
-	func->old_func = klp_kunit_target;
-	func->new_func = nop ? (void *)klp_kunit_target : new_func;
+	func->old_name = name;
+	func->old_func = target;
+	func->new_func = nop ? (void *)target : new_func;
 	func->nop = nop;
 	INIT_LIST_HEAD(&func->stack_node);
 	KUNIT_ASSERT_TRUE(test, kallsyms_lookup_size_offset(old,
@@ -67,6 +85,13 @@ static void klp_kunit_func(struct kunit *test, struct klp_func *func,
 	KUNIT_ASSERT_TRUE(test,
 			  kallsyms_lookup_size_offset((unsigned long)func->new_func,
 						      &func->new_size, NULL));
+}
+
+static void klp_kunit_func(struct kunit *test, struct klp_func *func,
+			   void *new_func, bool nop)
+{
+	klp_kunit_func_on(test, func, klp_kunit_target, "klp_kunit_target",
+			  new_func, nop);
 }
 
 static void klp_site_stack_test(struct kunit *test)
@@ -141,9 +166,116 @@ static void klp_site_nop_test(struct kunit *test)
 	mutex_unlock(&klp_mutex);
 }
 
+/* An object of two functions on two sites, for the batched updates. */
+static void klp_kunit_object(struct kunit *test, struct klp_object *obj,
+			     struct klp_func *a, struct klp_func *c)
+{
+	memset(obj, 0, sizeof(*obj));
+	INIT_LIST_HEAD(&obj->func_list);
+	klp_kunit_func(test, a, klp_kunit_impl_a, false);
+	klp_kunit_func_on(test, c, klp_kunit_target2, "klp_kunit_target2",
+			  klp_kunit_impl_b, false);
+	list_add_tail(&a->node, &obj->func_list);
+	list_add_tail(&c->node, &obj->func_list);
+}
+
+static void klp_site_batch_test(struct kunit *test)
+{
+	struct klp_object obj;
+	struct klp_func a, c;
+	int err;
+
+	klp_kunit_object(test, &obj, &a, &c);
+
+	mutex_lock(&klp_mutex);
+	err = klp_redirect_object(&obj);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	if (err) {
+		mutex_unlock(&klp_mutex);
+		return;
+	}
+	KUNIT_EXPECT_TRUE(test, obj.patched);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 201);
+
+	/* One site leaves while the other stays attached. */
+	klp_restore_func(&c);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+
+	klp_restore_object(&obj, false);
+	KUNIT_EXPECT_FALSE(test, obj.patched);
+	KUNIT_EXPECT_FALSE(test, a.patched);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+	mutex_unlock(&klp_mutex);
+}
+
+static void notrace klp_kunit_rival(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops,
+				    struct ftrace_regs *fregs)
+{
+}
+
+/* Another IPMODIFY user of the second function: ftrace refuses ours. */
+static struct ftrace_ops klp_kunit_rival_ops = {
+	.func	= klp_kunit_rival,
+	.flags	= FTRACE_OPS_FL_IPMODIFY |
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		  FTRACE_OPS_FL_SAVE_REGS |
+#endif
+		  0,
+};
+
+static void klp_site_refused_test(struct kunit *test)
+{
+	unsigned long ip = ftrace_location((unsigned long)klp_kunit_target2);
+	struct klp_object obj;
+	struct klp_func a, c;
+	int err;
+
+	KUNIT_ASSERT_NE(test, ip, 0);
+	klp_kunit_object(test, &obj, &a, &c);
+	KUNIT_ASSERT_EQ(test, ftrace_set_filter_ip(&klp_kunit_rival_ops, ip,
+						   0, 1), 0);
+	KUNIT_ASSERT_EQ(test, register_ftrace_function(&klp_kunit_rival_ops),
+			0);
+
+	mutex_lock(&klp_mutex);
+	/* Both functions at once, or neither. */
+	err = klp_redirect_object(&obj);
+	KUNIT_EXPECT_EQ(test, err, -EBUSY);
+	KUNIT_EXPECT_FALSE(test, obj.patched);
+	KUNIT_EXPECT_FALSE(test, a.patched);
+	KUNIT_EXPECT_FALSE(test, c.patched);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+	mutex_unlock(&klp_mutex);
+
+	unregister_ftrace_function(&klp_kunit_rival_ops);
+	ftrace_set_filter_ip(&klp_kunit_rival_ops, ip, 1, 0);
+
+	/* Nothing was left behind: the same object now goes on. */
+	mutex_lock(&klp_mutex);
+	err = klp_redirect_object(&obj);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	if (err) {
+		mutex_unlock(&klp_mutex);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 201);
+	klp_restore_object(&obj, false);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+	mutex_unlock(&klp_mutex);
+}
+
 static struct kunit_case klp_site_cases[] = {
 	KUNIT_CASE(klp_site_stack_test),
 	KUNIT_CASE(klp_site_nop_test),
+	KUNIT_CASE(klp_site_batch_test),
+	KUNIT_CASE(klp_site_refused_test),
 	{}
 };
 

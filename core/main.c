@@ -412,8 +412,19 @@ static void klp_patch_free_final(struct klp_patch *patch)
 	kobject_put(&patch->kobj);
 	wait_for_completion(&patch->finish);
 	/* A forced patch's code may still run: keep its module. */
-	if (!patch->forced)
-		module_put(patch->mod);
+	if (patch->forced)
+		return;
+	/*
+	 * A task the handler sent to this patch's code may have been
+	 * preempted before it got there, in the handler's epilogue or the
+	 * ftrace trampoline: its stack showed only the patched function,
+	 * so it switched, and klp_sync_cpus() does not wait for a task that
+	 * is not running. RCU-tasks waits until every task has left such
+	 * code through a voluntary switch (partner: the handler's
+	 * klp_arch_set_pc() in redirect.c; Documentation/design.rst).
+	 */
+	synchronize_rcu_tasks();
+	module_put(patch->mod);
 }
 
 static void klp_patch_free_work(struct work_struct *work)

@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * redirect.c - patched sites: one ftrace_ops per patched function entry
+ * redirect.c - patched sites: the implementations of each patched
+ * function, and the one ftrace_ops that routes them all
  *
- * Every function that some patch replaces has exactly one klp_site. The
- * site owns the ftrace_ops registered on the function's ftrace location
- * and a stack of implementations: the klp_func of each patch that
- * replaces the function, newest on top (the head of site->impls). The
- * original code is the implicit bottom of the stack.
+ * Every function that some patch replaces has exactly one klp_site: the
+ * function's ftrace location and a stack of implementations, the
+ * klp_func of each patch that replaces the function, newest on top (the
+ * head of site->impls). The original code is the implicit bottom of the
+ * stack. The handler picks the top or, for a task still in the old
+ * universe, the entry just below it.
  *
- * Pushing a newer patch therefore only adds an entry at the head of the
- * list; the handler picks the top or, for a task still in the old
- * universe, the entry just below it. Nothing is re-registered with ftrace
- * when patches are stacked, and a site goes back to ftrace only when its
- * last implementation leaves.
+ * All sites share klp_ops, whose filter is the set of their ftrace
+ * locations, and this file owns every ftrace update of the core: an
+ * object's new sites join the filter in one update, the sites a patch
+ * empties leave it in one update, and stacking patches on a site does
+ * not touch ftrace at all.
  */
 
 #define pr_fmt(fmt) "livepatch: " fmt
 
-#include <kunit/visibility.h>
 #include <linux/ftrace.h>
 #include <linux/hashtable.h>
 #include <linux/rculist.h>
@@ -27,20 +28,60 @@
 #include "klp_arch.h"
 
 struct klp_site {
-	struct hlist_node hnode;	/* klp_sites, by old_addr */
+	struct hlist_node addr_node;	/* klp_sites, by old_addr */
+	struct hlist_node ip_node;	/* klp_sites_at, by ip; RCU */
+	struct list_head batch_node;	/* klp_sites_new or klp_sites_gone */
 	unsigned long old_addr;		/* the patched function */
+	unsigned long ip;		/* its ftrace location */
+	bool attached;			/* ip is in klp_ops's filter */
 	struct list_head impls;		/* klp_func.stack_node, newest first */
-	struct ftrace_ops ops;
 };
 
 /* All sites, keyed by the patched function's address. klp_mutex. */
 static DEFINE_HASHTABLE(klp_sites, 8);
 
+/*
+ * The same sites keyed by ftrace location, for the handler: added to
+ * before a site is attached, deleted from before it is detached, and a
+ * site is freed only after klp_sync_cpus().
+ */
+static DEFINE_HASHTABLE(klp_sites_at, 10);
+
+/*
+ * Sites made since the last klp_sites_attach(), and sites emptied since
+ * the last klp_sites_release(). klp_mutex.
+ */
+static LIST_HEAD(klp_sites_new);
+static LIST_HEAD(klp_sites_gone);
+
+/* How many ips klp_ops's filter holds; registered while non-zero. */
+static unsigned int klp_nr_attached;
+
+static void notrace klp_ftrace_handler(unsigned long ip,
+				       unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs);
+
+/*
+ * The one ftrace_ops of every patched site. A static ops of the core
+ * kernel is not "dynamic" to ftrace: it is never freed, its trampoline
+ * neither, and unregistering it does not wait for RCU-tasks grace
+ * periods. klp_sites_release() waits for the handler itself.
+ */
+static struct ftrace_ops klp_ops = {
+	.func	= klp_ftrace_handler,
+	.flags	= FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		  FTRACE_OPS_FL_SAVE_REGS |
+#endif
+		  0,
+};
+
 static struct klp_site *klp_site_find(unsigned long old_addr)
 {
 	struct klp_site *site;
 
-	hash_for_each_possible(klp_sites, site, hnode, old_addr)
+	hash_for_each_possible(klp_sites, site, addr_node, old_addr)
 		if (site->old_addr == old_addr)
 			return site;
 	return NULL;
@@ -50,28 +91,40 @@ static struct klp_site *klp_site_find(unsigned long old_addr)
  * The implementation this task must run at a site.
  *
  * Runs in the context of every call of a patched function: preemption is
- * disabled by the recursion guard, which makes the whole handler an
- * RCU-sched read-side section (klp_restore_func() waits for it through
- * unregister_ftrace_function(), the transition code by scheduling on
- * every CPU).
+ * disabled by the recursion guard, which makes the whole handler, lookup
+ * included, a section that klp_sync_cpus() waits for (klp_sites_release()
+ * before it frees a site, the transition code before it clears a flag).
+ * A site may be missing or empty for a moment when its last entry leaves:
+ * every task then runs the original code, so the handler leaves the
+ * resume address alone.
  */
 static void notrace klp_ftrace_handler(unsigned long ip,
 				       unsigned long parent_ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct klp_site *site = container_of(ops, struct klp_site, ops);
-	struct klp_func *func;
+	struct klp_site *site;
+	struct klp_func *func = NULL;
 	int guard;
 
 	guard = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (WARN_ON_ONCE(guard < 0))
 		return;
 
-	func = list_first_or_null_rcu(&site->impls, struct klp_func,
-				      stack_node);
-	/* A site leaves ftrace before its last entry leaves the list. */
-	if (WARN_ON_ONCE(!func))
+	/*
+	 * Published by hash_add_rcu() in klp_site_create() with the first
+	 * entry already on the list: the release of that add pairs with
+	 * the dependency of this lookup (pair (J)).
+	 */
+	hash_for_each_possible_rcu_notrace(klp_sites_at, site, ip_node, ip) {
+		if (site->ip == ip) {
+			func = list_first_or_null_rcu(&site->impls,
+						      struct klp_func,
+						      stack_node);
+			break;
+		}
+	}
+	if (!func)
 		goto out;
 
 	/*
@@ -109,12 +162,144 @@ out:
 	ftrace_test_recursion_unlock(guard);
 }
 
+/* The line the kernel's selftests check when ftrace refuses a function. */
+static void klp_site_refused(struct klp_site *site, int err)
+{
+	struct klp_func *func = list_first_entry(&site->impls,
+						 struct klp_func, stack_node);
+
+	pr_err("failed to register ftrace handler for function '%s' (%d)\n",
+	       func->old_name, err);
+}
+
+/*
+ * Add @nr ips to klp_ops: one filter update, and the registration when
+ * the filter was empty. ftrace applies a filter update whole or not at
+ * all; klp_ops is never registered with an empty filter (which would
+ * trace every function).
+ */
+static int klp_ops_add(unsigned long *ips, unsigned int nr)
+{
+	int err;
+
+	if (klp_nr_attached)
+		return ftrace_set_filter_ips(&klp_ops, ips, nr, 0, 0);
+
+	err = ftrace_set_filter_ips(&klp_ops, ips, nr, 0, 1);
+	if (err)
+		return err;
+	err = register_ftrace_function(&klp_ops);
+	if (err)
+		WARN_ON(ftrace_set_filter_ips(&klp_ops, NULL, 0, 0, 1));
+	return err;
+}
+
+/**
+ * klp_sites_attach() - route the calls of the sites made since last time
+ *
+ * One ftrace code update for all of them. When ftrace refuses the batch
+ * (another IPMODIFY user, a kprobe with a post handler, ftrace disabled),
+ * the sites are attached one by one, so that the one refused is named,
+ * and the error is returned: the caller pops the entries it pushed.
+ * Context: klp_mutex.
+ * Return: 0, or the error of the site ftrace refused.
+ */
+static int klp_sites_attach(void)
+{
+	struct klp_site *site, *next;
+	unsigned long *ips = NULL;
+	unsigned int nr = 0;
+	bool batched = false;
+	int err;
+
+	list_for_each_entry(site, &klp_sites_new, batch_node)
+		nr++;
+	if (!nr)
+		return 0;
+
+	if (nr > 1)
+		ips = kvmalloc_array(nr, sizeof(*ips), GFP_KERNEL);
+	if (ips) {
+		nr = 0;
+		list_for_each_entry(site, &klp_sites_new, batch_node)
+			ips[nr++] = site->ip;
+		batched = !klp_ops_add(ips, nr);
+		kvfree(ips);
+	}
+
+	list_for_each_entry_safe(site, next, &klp_sites_new, batch_node) {
+		if (!batched) {
+			err = klp_ops_add(&site->ip, 1);
+			if (err) {
+				klp_site_refused(site, err);
+				return err;
+			}
+		}
+		site->attached = true;
+		klp_nr_attached++;
+		list_del_init(&site->batch_node);
+	}
+	return 0;
+}
+
+/**
+ * klp_sites_release() - detach and free the sites emptied since last time
+ *
+ * One ftrace code update for all of them (unregistering klp_ops when no
+ * site stays), then klp_sync_cpus(): a handler that found a site before
+ * it left klp_sites_at has finished before the site is freed.
+ * Context: klp_mutex.
+ */
+static void klp_sites_release(void)
+{
+	struct klp_site *site, *next;
+	unsigned long *ips = NULL;
+	unsigned int nr = 0;
+
+	if (list_empty(&klp_sites_gone))
+		return;
+
+	list_for_each_entry(site, &klp_sites_gone, batch_node)
+		nr += site->attached;
+
+	if (nr && nr == klp_nr_attached) {
+		/* Never an empty filter on a registered ops. */
+		if (!WARN_ON(unregister_ftrace_function(&klp_ops)))
+			WARN_ON(ftrace_set_filter_ips(&klp_ops, NULL, 0, 0, 1));
+	} else if (nr) {
+		ips = kvmalloc_array(nr, sizeof(*ips), GFP_KERNEL);
+		if (ips) {
+			nr = 0;
+			list_for_each_entry(site, &klp_sites_gone, batch_node)
+				if (site->attached)
+					ips[nr++] = site->ip;
+			WARN_ON(ftrace_set_filter_ips(&klp_ops, ips, nr, 1, 0));
+			kvfree(ips);
+		} else {
+			/* Slower, but never leave ips behind. */
+			list_for_each_entry(site, &klp_sites_gone, batch_node) {
+				if (!site->attached)
+					continue;
+				WARN_ON(ftrace_set_filter_ips(&klp_ops,
+							      &site->ip, 1, 1,
+							      0));
+			}
+		}
+	}
+	klp_nr_attached -= nr;
+
+	klp_sync_cpus();
+	list_for_each_entry_safe(site, next, &klp_sites_gone, batch_node) {
+		list_del(&site->batch_node);
+		kfree(site);
+	}
+}
+
 /* A new site for func's function, with func as its only entry. */
 static struct klp_site *klp_site_create(struct klp_func *func)
 {
 	unsigned long loc, addr = (unsigned long)func->old_func;
 	struct klp_site *site;
-	int err;
 
 	loc = klp_arch_ftrace_location(addr);
 	if (!loc) {
@@ -128,42 +313,18 @@ static struct klp_site *klp_site_create(struct klp_func *func)
 		return ERR_PTR(-ENOMEM);
 
 	site->old_addr = addr;
+	site->ip = loc;
 	INIT_LIST_HEAD(&site->impls);
-	site->ops.func = klp_ftrace_handler;
-	site->ops.flags = FTRACE_OPS_FL_DYNAMIC | FTRACE_OPS_FL_IPMODIFY |
-			  FTRACE_OPS_FL_PERMANENT;
-	if (!IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS))
-		site->ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
-
-	err = ftrace_set_filter_ip(&site->ops, loc, 0, 0);
-	if (err) {
-		pr_err("cannot trace function '%s' (%d)\n", func->old_name, err);
-		goto free;
-	}
-
-	/*
-	 * The entry goes on the list before the ops is registered, so the
-	 * handler never sees an empty site.
-	 */
 	list_add_rcu(&func->stack_node, &site->impls);
-	err = register_ftrace_function(&site->ops);
-	if (err) {
-		/* This line is checked by the kernel's selftests. */
-		pr_err("failed to register ftrace handler for function '%s' (%d)\n",
-		       func->old_name, err);
-		list_del_init(&func->stack_node);	/* never visible */
-		ftrace_set_filter_ip(&site->ops, loc, 1, 0);
-		goto free;
-	}
-
-	hash_add(klp_sites, &site->hnode, addr);
+	hash_add(klp_sites, &site->addr_node, addr);
+	/* Pair (J): the entry is on the list before the handler can look. */
+	hash_add_rcu(klp_sites_at, &site->ip_node, loc);
+	list_add_tail(&site->batch_node, &klp_sites_new);
 	return site;
-free:
-	kfree(site);
-	return ERR_PTR(err);
 }
 
-VISIBLE_IF_KUNIT int klp_redirect_func(struct klp_func *func)
+/* Push func on its site; a new site waits for klp_sites_attach(). */
+static int klp_push_func(struct klp_func *func)
 {
 	struct klp_site *site;
 
@@ -182,11 +343,10 @@ VISIBLE_IF_KUNIT int klp_redirect_func(struct klp_func *func)
 	return 0;
 }
 
-VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
+/* Pop func from its site; an emptied site waits for klp_sites_release(). */
+static void klp_pop_func(struct klp_func *func)
 {
 	struct klp_site *site;
-	unsigned long loc;
-	bool last;
 
 	if (WARN_ON(!func->patched || !func->old_func))
 		return;
@@ -196,30 +356,49 @@ VISIBLE_IF_KUNIT void klp_restore_func(struct klp_func *func)
 		return;
 
 	func->patched = false;
-	last = list_is_singular(&site->impls);
-	if (last) {
+	if (list_is_singular(&site->impls)) {
 		/*
-		 * Take the site out of ftrace first: unregistering waits
-		 * until no CPU can be inside the handler, so the list and
-		 * the site may go right after.
+		 * The last entry: no task needs it any more (the transition
+		 * that removes it is over, the patch never took effect, or
+		 * its module is going), so the handler may stop finding the
+		 * site before ftrace stops calling it there.
 		 */
-		loc = klp_arch_ftrace_location(site->old_addr);
-		WARN_ON(unregister_ftrace_function(&site->ops));
-		if (loc)
-			WARN_ON(ftrace_set_filter_ip(&site->ops, loc, 1, 0));
+		hash_del_rcu(&site->ip_node);
+		hash_del(&site->addr_node);
+		list_move_tail(&site->batch_node, &klp_sites_gone);
 	}
 	list_del_rcu(&func->stack_node);
-	if (last) {
-		hash_del(&site->hnode);
-		kfree(site);
-	}
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* One function on its own, for the KUnit suites. */
+int klp_redirect_func(struct klp_func *func)
+{
+	int err = klp_push_func(func);
+
+	if (err)
+		return err;
+	err = klp_sites_attach();
+	if (err) {
+		klp_pop_func(func);
+		klp_sites_release();
+	}
+	return err;
+}
+
+void klp_restore_func(struct klp_func *func)
+{
+	klp_pop_func(func);
+	klp_sites_release();
+}
+#endif
 
 /**
  * klp_redirect_object() - push an object's functions on their sites
  * @obj:	a loaded object whose functions are resolved
  *
  * All or nothing: on failure the functions pushed so far are removed.
+ * The new sites are attached with one ftrace update.
  * Context: klp_mutex.
  * Return: 0, or the error of the function that could not be pushed.
  */
@@ -232,10 +411,12 @@ int klp_redirect_object(struct klp_object *obj)
 		return -EINVAL;
 
 	list_for_each_entry(func, &obj->func_list, node) {
-		err = klp_redirect_func(func);
+		err = klp_push_func(func);
 		if (err)
 			break;
 	}
+	if (!err)
+		err = klp_sites_attach();
 	if (err)
 		klp_restore_object(obj, false);
 	else
@@ -243,23 +424,30 @@ int klp_redirect_object(struct klp_object *obj)
 	return err;
 }
 
-/**
- * klp_restore_object() - pop an object's functions from their sites
- * @obj:	the object
- * @nops_only:	only the no-op entries of a replacing patch
- *
- * Context: klp_mutex.
- */
-void klp_restore_object(struct klp_object *obj, bool nops_only)
+static void klp_pop_object(struct klp_object *obj, bool nops_only)
 {
 	struct klp_func *func;
 
 	list_for_each_entry(func, &obj->func_list, node)
 		if (func->patched && (func->nop || !nops_only))
-			klp_restore_func(func);
+			klp_pop_func(func);
 	/* A static object keeps real functions when only nops leave. */
 	if (!nops_only || obj->dynamic)
 		obj->patched = false;
+}
+
+/**
+ * klp_restore_object() - pop an object's functions from their sites
+ * @obj:	the object
+ * @nops_only:	only the no-op entries of a replacing patch
+ *
+ * The sites left empty are detached with one ftrace update.
+ * Context: klp_mutex.
+ */
+void klp_restore_object(struct klp_object *obj, bool nops_only)
+{
+	klp_pop_object(obj, nops_only);
+	klp_sites_release();
 }
 
 /**
@@ -275,7 +463,8 @@ void klp_restore_patch(struct klp_patch *patch, bool nops_only)
 
 	list_for_each_entry(obj, &patch->obj_list, node)
 		if (obj->patched)
-			klp_restore_object(obj, nops_only);
+			klp_pop_object(obj, nops_only);
+	klp_sites_release();
 }
 
 /**

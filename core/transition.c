@@ -229,7 +229,7 @@ static void klp_nop_work(struct work_struct *work)
  * watching (entry code, idle), so a grace period is not enough: make
  * every CPU schedule.
  */
-static void klp_sync_cpus(void)
+void klp_sync_cpus(void)
 {
 	schedule_on_each_cpu(klp_nop_work);
 }

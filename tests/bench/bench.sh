@@ -141,8 +141,9 @@ out switch_to_end_ms "$D" "$(awk -v a="$left" -v b="$tend" 'BEGIN{printf "%.3f",
 unload klp_bench_p1
 
 # 3. Enable latency (median of 3; one run for F = 1000, whose disable
-# alone takes minutes under TCG) and the time to disable and remove the
-# patch again; 4. memory per patched function.
+# alone takes minutes under TCG on the stock core), the time to disable
+# and remove the patch again, and an atomic replace that drops the F
+# functions; 4. memory per patched function.
 for f in 1 100 1000; do
 	insmod "./klp_bench_t$f.ko" || { echo "bench error: target $f"; exit 1; }
 	reps=3
@@ -164,6 +165,21 @@ for f in 1 100 1000; do
 	if [ "$f" = 1000 ]; then
 		out bytes_per_function "$f" $(((kb1 - kb0) * 1024 / f)) bytes
 	fi
+	# A cumulative replace that drops all F functions: from loading
+	# klp_bench_rp over klp_bench_lpF until its transition (which
+	# retires klp_bench_lpF) reads 0.
+	reps_out=()
+	for ((i = 1; i <= reps; i++)); do
+		load LT "klp_bench_lp$f"
+		load LT klp_bench_rp
+		read -r _ t _ <<< "$LT"
+		note "replace over $f, run $i: $t ms to transition 0"
+		$B rmmod "klp_bench_lp$f" > /dev/null ||
+			{ echo "bench error: rmmod klp_bench_lp$f"; exit 1; }
+		unload klp_bench_rp
+		reps_out+=("$t")
+	done
+	out replace_ms "$f" "$(median "${reps_out[@]}")" ms
 	rmmod "klp_bench_t$f"
 done
 

@@ -9,6 +9,8 @@
  *                                  read 0, then the clock at that moment
  *   klp-bench unload NAME MODULE   disable the patch, wait until it is
  *                                  gone, remove the module; prints ms
+ *   klp-bench rmmod MODULE         remove a module whose patch is gone
+ *                                  (replaced), waiting while it is busy
  *   klp-bench sleepers N           start N threads that sleep in pause();
  *                                  prints "ready" and waits for SIGTERM
  *   klp-bench spinners N           start N processes that spin
@@ -91,6 +93,28 @@ static int cmd_load(const char *file, const char *name)
 	return 0;
 }
 
+/*
+ * A patch's sysfs directory goes before the core drops its reference to
+ * the module: a busy module may need a moment more.
+ */
+static int remove_module(const char *module, double t0)
+{
+	while (syscall(SYS_delete_module, module, O_NONBLOCK)) {
+		struct timespec pause = { 0, 1000000 };
+
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			perror("delete_module");
+			return 1;
+		}
+		if (now_ms() - t0 > 600000) {
+			fprintf(stderr, "%s: module still busy\n", module);
+			return 1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 static int cmd_unload(const char *name, const char *module)
 {
 	char path[256];
@@ -108,23 +132,18 @@ static int cmd_unload(const char *name, const char *module)
 		fprintf(stderr, "%s: still there\n", name);
 		return 1;
 	}
-	/*
-	 * The patch's sysfs directory goes before the core drops its
-	 * reference to the module: a busy module may need a moment more.
-	 */
-	while (syscall(SYS_delete_module, module, O_NONBLOCK)) {
-		struct timespec pause = { 0, 1000000 };
+	if (remove_module(module, t0))
+		return 1;
+	printf("%.3f\n", now_ms() - t0);
+	return 0;
+}
 
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			perror("delete_module");
-			return 1;
-		}
-		if (now_ms() - t0 > 600000) {
-			fprintf(stderr, "%s: module still busy\n", module);
-			return 1;
-		}
-		nanosleep(&pause, NULL);
-	}
+static int cmd_rmmod(const char *module)
+{
+	double t0 = now_ms();
+
+	if (remove_module(module, t0))
+		return 1;
 	printf("%.3f\n", now_ms() - t0);
 	return 0;
 }
@@ -196,6 +215,8 @@ int main(int argc, char **argv)
 		return cmd_load(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "unload"))
 		return cmd_unload(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "rmmod"))
+		return cmd_rmmod(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "sleepers"))
 		return cmd_sleepers(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "spinners"))
@@ -205,6 +226,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: klp-bench load FILE.ko NAME | unload NAME MODULE"
-		" | sleepers N | spinners N | now\n");
+		" | rmmod MODULE | sleepers N | spinners N | now\n");
 	return 2;
 }

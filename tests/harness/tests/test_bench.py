@@ -93,6 +93,12 @@ class GeneratedModulesTest(unittest.TestCase):
             self.assertIn(f"int klp_bench_t100_{i}(int x)", target)
         self.assertNotIn("klp_bench_t100_100(", target)
 
+    def test_only_the_replace_patch_replaces(self):
+        self.assertIn("\t.replace = true,\n", bench.replace_patch())
+        self.assertIn('.old_name = "klp_bench_fn"', bench.replace_patch())
+        self.assertNotIn(".replace", bench.function_patch(3))
+        self.assertNotIn(".replace", bench.stacked_patch(1))
+
     def test_stacked_patches_differ_only_in_names(self):
         a, b = bench.stacked_patch(1), bench.stacked_patch(2)
         self.assertNotEqual(a, b)
