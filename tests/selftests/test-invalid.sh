@@ -42,6 +42,8 @@ wait_for 10 sysfs_is klp_test_invalid/transition 0 || fail "no transition"
 [ "$(cat /proc/cmdline)" != "$CMDLINE" ] || fail "valid patch had no effect"
 echo 0 > $SYSFS/klp_test_invalid/enabled
 wait_for 15 gone $SYSFS/klp_test_invalid || fail "valid patch did not leave"
-rmmod klp_test_invalid || fail "cannot unload"
+# The patch drops its module reference after its sysfs directory.
+wait_for 15 try_rmmod klp_test_invalid ||
+	fail "cannot unload: $(rmmod klp_test_invalid 2>&1)"
 [ "$(cat /proc/cmdline)" = "$CMDLINE" ] || fail "not restored"
 echo "ok"

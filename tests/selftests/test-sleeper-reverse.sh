@@ -21,6 +21,8 @@ wait_for 10 gone "$SYSFS/$PATCH" ||
 	fail "reverse transition did not complete while the task slept"
 grep -qx 1 "$TARGET/sleepers" || fail "the sleeper left early"
 value_is 1 || fail "value is not 1 after the reverse"
-rmmod $PATCH || fail "cannot unload the reversed patch"
+# The patch drops its module reference after its sysfs directory.
+wait_for 15 try_rmmod $PATCH ||
+	fail "cannot unload the reversed patch: $(rmmod $PATCH 2>&1)"
 cleanup
 echo "ok"
