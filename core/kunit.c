@@ -5,8 +5,9 @@
  *   klpcore_site    the implementation stack of a patched function entry,
  *                   on a real ftrace site: push, pop, no-op entries,
  *                   which implementation each universe sees, objects
- *                   attached and detached in one update, and an object
- *                   that ftrace refuses left entirely unpatched
+ *                   attached and detached in one update, an object
+ *                   that ftrace refuses left entirely unpatched, and a
+ *                   function shared with a direct caller
  *   klpcore_spans   the table of code that tasks must leave, built from a
  *                   patch and searched while a stack is walked, and
  *                   never used for another goal than its own
@@ -271,11 +272,94 @@ static void klp_site_refused_test(struct kunit *test)
 	mutex_unlock(&klp_mutex);
 }
 
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+/* What ftrace asked the direct caller, in order. */
+static int klp_kunit_cmds[4];
+static int klp_kunit_nr_cmds;
+
+static int klp_kunit_direct_cmd(struct ftrace_ops *ops,
+				enum ftrace_ops_cmd cmd)
+{
+	if (klp_kunit_nr_cmds < ARRAY_SIZE(klp_kunit_cmds))
+		klp_kunit_cmds[klp_kunit_nr_cmds] = cmd;
+	klp_kunit_nr_cmds++;
+	return 0;
+}
+
+/* A direct caller of the second function, as a BPF trampoline is. */
+static struct ftrace_ops klp_kunit_direct_ops = {
+	.ops_func = klp_kunit_direct_cmd,
+};
+
+/*
+ * A function that already has a direct caller joins a registered
+ * klp_ops: ftrace must ask that caller to share the function (to jump
+ * to the address the handler sets), or a BPF trampoline there would go
+ * on running the original body.
+ */
+static void klp_site_direct_test(struct kunit *test)
+{
+	unsigned long ip = ftrace_location((unsigned long)klp_kunit_target2);
+	unsigned long tramp = (unsigned long)ftrace_stub_direct_tramp;
+	struct klp_func a, c;
+	int err;
+
+	KUNIT_ASSERT_NE(test, ip, 0);
+	klp_kunit_func(test, &a, klp_kunit_impl_a, false);
+	klp_kunit_func_on(test, &c, klp_kunit_target2, "klp_kunit_target2",
+			  klp_kunit_impl_b, false);
+	klp_kunit_nr_cmds = 0;
+	KUNIT_ASSERT_EQ(test, ftrace_set_filter_ip(&klp_kunit_direct_ops, ip,
+						   0, 1), 0);
+	err = register_ftrace_direct(&klp_kunit_direct_ops, tramp);
+	if (err)
+		ftrace_free_filter(&klp_kunit_direct_ops);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	/* The stub trampoline goes back into the function's body. */
+	KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+
+	mutex_lock(&klp_mutex);
+	/* klp_ops registered first: the second function joins its filter. */
+	err = klp_redirect_func(&a);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	if (!err) {
+		err = klp_redirect_func(&c);
+		KUNIT_EXPECT_EQ(test, err, 0);
+	}
+	if (!err) {
+		KUNIT_EXPECT_EQ(test, klp_kunit_nr_cmds, 1);
+		KUNIT_EXPECT_EQ(test, klp_kunit_cmds[0],
+				FTRACE_OPS_CMD_ENABLE_SHARE_IPMODIFY_PEER);
+		KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 101);
+		KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 201);
+
+		klp_restore_func(&c);
+		KUNIT_EXPECT_EQ(test, klp_kunit_nr_cmds, 2);
+		KUNIT_EXPECT_EQ(test, klp_kunit_cmds[1],
+				FTRACE_OPS_CMD_DISABLE_SHARE_IPMODIFY_PEER);
+		KUNIT_EXPECT_EQ(test, klp_kunit_call2(1), 3);
+	}
+	if (a.patched)
+		klp_restore_func(&a);
+	mutex_unlock(&klp_mutex);
+
+	KUNIT_EXPECT_EQ(test, unregister_ftrace_direct(&klp_kunit_direct_ops,
+						       tramp, true), 0);
+	KUNIT_EXPECT_EQ(test, klp_kunit_call(1), 2);
+}
+#else
+static void klp_site_direct_test(struct kunit *test)
+{
+	kunit_skip(test, "no ftrace direct calls on this architecture");
+}
+#endif
+
 static struct kunit_case klp_site_cases[] = {
 	KUNIT_CASE(klp_site_stack_test),
 	KUNIT_CASE(klp_site_nop_test),
 	KUNIT_CASE(klp_site_batch_test),
 	KUNIT_CASE(klp_site_refused_test),
+	KUNIT_CASE(klp_site_direct_test),
 	{}
 };
 

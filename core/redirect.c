@@ -33,7 +33,8 @@ struct klp_site {
 	struct list_head batch_node;	/* klp_sites_new or klp_sites_gone */
 	unsigned long old_addr;		/* the patched function */
 	unsigned long ip;		/* its ftrace location */
-	bool attached;			/* ip is in klp_ops's filter */
+	bool attached;			/* ip is in klp_ops or own_ops */
+	struct ftrace_ops *own_ops;	/* a site shared with a direct caller */
 	struct list_head impls;		/* klp_func.stack_node, newest first */
 };
 
@@ -68,13 +69,16 @@ static void notrace klp_ftrace_handler(unsigned long ip,
  * neither, and unregistering it does not wait for RCU-tasks grace
  * periods. klp_sites_release() waits for the handler itself.
  */
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define KLP_OPS_FLAGS	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT)
+#else
+#define KLP_OPS_FLAGS	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT | \
+			 FTRACE_OPS_FL_SAVE_REGS)
+#endif
+
 static struct ftrace_ops klp_ops = {
 	.func	= klp_ftrace_handler,
-	.flags	= FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
-#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
-		  FTRACE_OPS_FL_SAVE_REGS |
-#endif
-		  0,
+	.flags	= KLP_OPS_FLAGS,
 };
 
 static struct klp_site *klp_site_find(unsigned long old_addr)
@@ -194,6 +198,69 @@ static int klp_ops_add(unsigned long *ips, unsigned int nr)
 	return err;
 }
 
+/*
+ * Take @nr attached ips out of klp_ops: one filter update, or, for its
+ * last ips, unregistering it and then emptying the filter.
+ */
+static void klp_ops_remove(unsigned long *ips, unsigned int nr)
+{
+	if (nr == klp_nr_attached) {
+		if (!WARN_ON(unregister_ftrace_function(&klp_ops)))
+			WARN_ON(ftrace_set_filter_ips(&klp_ops, NULL, 0, 0, 1));
+	} else {
+		WARN_ON(ftrace_set_filter_ips(&klp_ops, ips, nr, 1, 0));
+	}
+	klp_nr_attached -= nr;
+}
+
+/*
+ * A function that a direct caller (a BPF trampoline) uses too: ftrace
+ * asks that caller to share it with an IPMODIFY ops (to call the address
+ * the handler sets rather than the original body) only when such an ops
+ * registers, never when an ip joins a registered ops's filter. So the
+ * site leaves klp_ops for an ops of its own, registered on it alone.
+ * Between the two, calls run the original code, which is right for
+ * every task while a site is being attached: its only entry is a patch
+ * in transition from the unpatched universe, or the function's module
+ * has not run yet.
+ */
+static int klp_site_own_ops(struct klp_site *site)
+{
+	struct ftrace_ops *ops;
+	int err;
+
+	ops = kzalloc(sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	ops->func = klp_ftrace_handler;
+	ops->flags = KLP_OPS_FLAGS;
+
+	klp_ops_remove(&site->ip, 1);
+	site->attached = false;
+
+	err = ftrace_set_filter_ips(ops, &site->ip, 1, 0, 0);
+	if (!err)
+		err = register_ftrace_function(ops);
+	if (err) {
+		ftrace_free_filter(ops);
+		kfree(ops);
+		return err;
+	}
+	site->own_ops = ops;
+	site->attached = true;
+	return 0;
+}
+
+/* A site's own ops leaves ftrace (waiting for its callers) and goes. */
+static void klp_site_free_own_ops(struct klp_site *site)
+{
+	WARN_ON(unregister_ftrace_function(site->own_ops));
+	ftrace_free_filter(site->own_ops);
+	kfree(site->own_ops);
+	site->own_ops = NULL;
+	site->attached = false;
+}
+
 /**
  * klp_sites_attach() - route the calls of the sites made since last time
  *
@@ -210,7 +277,8 @@ static int klp_sites_attach(void)
 	unsigned long *ips = NULL;
 	unsigned int nr = 0;
 	bool batched = false;
-	int err;
+	LIST_HEAD(done);
+	int err = 0;
 
 	list_for_each_entry(site, &klp_sites_new, batch_node)
 		nr++;
@@ -237,9 +305,26 @@ static int klp_sites_attach(void)
 		}
 		site->attached = true;
 		klp_nr_attached++;
-		list_del_init(&site->batch_node);
+		list_move_tail(&site->batch_node, &done);
 	}
-	return 0;
+
+	/*
+	 * Checked after the sites joined klp_ops: a direct caller that
+	 * registers later finds IPMODIFY on the function and shares it by
+	 * itself; one that registered before is seen here.
+	 */
+	list_for_each_entry(site, &done, batch_node) {
+		if (!ftrace_find_rec_direct(site->ip))
+			continue;
+		err = klp_site_own_ops(site);
+		if (err) {
+			klp_site_refused(site, err);
+			break;
+		}
+	}
+	list_for_each_entry_safe(site, next, &done, batch_node)
+		list_del_init(&site->batch_node);
+	return err;
 }
 
 /**
@@ -259,34 +344,27 @@ static void klp_sites_release(void)
 	if (list_empty(&klp_sites_gone))
 		return;
 
-	list_for_each_entry(site, &klp_sites_gone, batch_node)
+	list_for_each_entry(site, &klp_sites_gone, batch_node) {
+		if (site->own_ops)
+			klp_site_free_own_ops(site);
 		nr += site->attached;
-
-	if (nr && nr == klp_nr_attached) {
-		/* Never an empty filter on a registered ops. */
-		if (!WARN_ON(unregister_ftrace_function(&klp_ops)))
-			WARN_ON(ftrace_set_filter_ips(&klp_ops, NULL, 0, 0, 1));
-	} else if (nr) {
-		ips = kvmalloc_array(nr, sizeof(*ips), GFP_KERNEL);
-		if (ips) {
-			nr = 0;
-			list_for_each_entry(site, &klp_sites_gone, batch_node)
-				if (site->attached)
-					ips[nr++] = site->ip;
-			WARN_ON(ftrace_set_filter_ips(&klp_ops, ips, nr, 1, 0));
-			kvfree(ips);
-		} else {
-			/* Slower, but never leave ips behind. */
-			list_for_each_entry(site, &klp_sites_gone, batch_node) {
-				if (!site->attached)
-					continue;
-				WARN_ON(ftrace_set_filter_ips(&klp_ops,
-							      &site->ip, 1, 1,
-							      0));
-			}
-		}
 	}
-	klp_nr_attached -= nr;
+
+	if (nr > 1)
+		ips = kvmalloc_array(nr, sizeof(*ips), GFP_KERNEL);
+	if (ips) {
+		nr = 0;
+		list_for_each_entry(site, &klp_sites_gone, batch_node)
+			if (site->attached)
+				ips[nr++] = site->ip;
+		klp_ops_remove(ips, nr);
+		kvfree(ips);
+	} else if (nr) {
+		/* One at a time: slower, but never leave ips behind. */
+		list_for_each_entry(site, &klp_sites_gone, batch_node)
+			if (site->attached)
+				klp_ops_remove(&site->ip, 1);
+	}
 
 	klp_sync_cpus();
 	list_for_each_entry_safe(site, next, &klp_sites_gone, batch_node) {

@@ -90,7 +90,8 @@ cleanup() {
 		wait_for 15 gone "$SYSFS/$PATCH"
 	fi
 	wait
-	rmmod $PATCH 2>/dev/null
+	# The patch drops its module reference after its sysfs directory.
+	grep -q "^$PATCH " /proc/modules && wait_for 15 try_rmmod $PATCH
 	rmmod klp_test_target 2>/dev/null
 	return 0
 }
