@@ -254,11 +254,15 @@ static int klp_site_own_ops(struct klp_site *site)
 /* A site's own ops leaves ftrace (waiting for its callers) and goes. */
 static void klp_site_free_own_ops(struct klp_site *site)
 {
-	WARN_ON(unregister_ftrace_function(site->own_ops));
-	ftrace_free_filter(site->own_ops);
-	kfree(site->own_ops);
+	struct ftrace_ops *ops = site->own_ops;
+
 	site->own_ops = NULL;
 	site->attached = false;
+	/* Still registered, it may still be called: leak it. */
+	if (WARN_ON(unregister_ftrace_function(ops)))
+		return;
+	ftrace_free_filter(ops);
+	kfree(ops);
 }
 
 /**
@@ -300,7 +304,7 @@ static int klp_sites_attach(void)
 			err = klp_ops_add(&site->ip, 1);
 			if (err) {
 				klp_site_refused(site, err);
-				return err;
+				goto out;
 			}
 		}
 		site->attached = true;
@@ -322,6 +326,8 @@ static int klp_sites_attach(void)
 			break;
 		}
 	}
+out:
+	/* Off the local list before the caller may pop these sites. */
 	list_for_each_entry_safe(site, next, &done, batch_node)
 		list_del_init(&site->batch_node);
 	return err;
